@@ -1,0 +1,27 @@
+# Two commands: `make demo` (set up + end-to-end demo) and `make test` (set up + all tests).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/matcher: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/matcher
+
+setup: $(BIN)/matcher
+
+demo: setup
+	$(BIN)/matcher demo
+
+lint: setup
+	$(BIN)/ruff check src cli api tests benchmarks
+	$(BIN)/ruff format --check src cli api tests benchmarks
+
+test: setup lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

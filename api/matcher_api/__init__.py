@@ -1,0 +1,1 @@
+"""The coordinator service (FastAPI): thin front end over the matcher library."""

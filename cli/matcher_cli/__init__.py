@@ -1,0 +1,1 @@
+"""The `matcher` command line: thin typer front end over the matcher library."""

@@ -1,0 +1,5 @@
+"""Allow ``python -m matcher_cli``."""
+
+from matcher_cli.app import main
+
+main()

@@ -1,0 +1,238 @@
+"""The hashed file: the only artefact that leaves an agency.
+
+A Parquet file whose columns hold opaque refs, keyed tokens and encodings, and
+whose key-value metadata (key ``matcher``) holds a versioned JSON header
+(:class:`HashedFileHeader`). Every read validates the header and the columns;
+unknown versions are refused. Column layout (format version 1):
+
+=============  =================  =============================================
+column         type               meaning
+=============  =================  =============================================
+ref            Utf8, unique       random opaque record reference (local map key)
+agency         Utf8               agency label, equal to the header's agency
+signal         Utf8, nullable     signal category (agency vocabulary)
+signal_date    Date, nullable     date of the signal
+id_token       UInt64, nullable   keyed token of a valid personnummer/samordningsnummer
+name_tokens    List(UInt64)       keyed name + birth-date match keys (may be empty)
+block_tokens   List(UInt64)       keyed blocking values for the fuzzy pass
+bloom          Binary, nullable   hardened Bloom-filter encoding, ``bits / 8`` bytes
+=============  =================  =============================================
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
+
+FORMAT_VERSION = 1
+METADATA_KEY = b"matcher"
+
+HASHED_SCHEMA: dict[str, pl.DataType] = {
+    "ref": pl.Utf8(),
+    "agency": pl.Utf8(),
+    "signal": pl.Utf8(),
+    "signal_date": pl.Date(),
+    "id_token": pl.UInt64(),
+    "name_tokens": pl.List(pl.UInt64()),
+    "block_tokens": pl.List(pl.UInt64()),
+    "bloom": pl.Binary(),
+}
+
+
+class EncodingParams(BaseModel):
+    """Parameters of the Bloom-filter encoding; all uploads of a round must agree on them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scheme: str = Field("keyed-random-hash-v1", description="bit selection scheme")
+    bits: int = Field(1024, description="length of the encoding in bits", ge=64, le=8192)
+    qgram: int = Field(2, description="q-gram length", ge=1, le=4)
+    hashes_per_field: dict[str, int] = Field(
+        default_factory=dict, description="bits set per q-gram, per encoded field"
+    )
+    salt: str = Field("birth_year", description="stable per-record salt mixed into each q-gram")
+    hardening: list[str] = Field(
+        default_factory=list, description="hardening steps applied in order"
+    )
+
+
+class HashedFileHeader(BaseModel):
+    """Self-description of a hashed file, stored in its Parquet metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: int = Field(FORMAT_VERSION, description="hashed file format version")
+    round_id: str = Field(..., min_length=1, max_length=200)
+    agency: str = Field(..., min_length=1, max_length=100)
+    key_check: str = Field(..., description="hex key check value of the round key")
+    row_count: int = Field(..., ge=0)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    token_kinds: list[str] = Field(default_factory=list, description="exact token kinds used")
+    encoding: EncodingParams = Field(default_factory=EncodingParams)
+    matcher_version: str = "0"
+
+
+class HashedFile(BaseModel):
+    """A validated hashed file: its header and its frame (columns as in HASHED_SCHEMA)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    header: HashedFileHeader
+    frame: pl.DataFrame
+
+
+def empty_frame() -> pl.DataFrame:
+    """An empty frame with the hashed-file schema (useful for tests and empty uploads)."""
+    return pl.DataFrame(schema=HASHED_SCHEMA)
+
+
+def _check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | None) -> None:
+    """Validate columns and invariants of a hashed frame; messages never quote values."""
+    names = list(frame.columns)
+    if names != list(HASHED_SCHEMA):
+        missing = [c for c in HASHED_SCHEMA if c not in names]
+        extra = [c for c in names if c not in HASHED_SCHEMA]
+        raise HashedFileError(
+            f"hashed file has the wrong columns (missing {missing}, unexpected {extra})",
+            file=source,
+            reason="schema",
+        )
+    for name, dtype in HASHED_SCHEMA.items():
+        if frame.schema[name] != dtype:
+            raise HashedFileError(
+                f"column has type {frame.schema[name]}, expected {dtype}",
+                file=source,
+                column=name,
+                reason="schema",
+            )
+    if frame.height != header.row_count:
+        raise HashedFileError(
+            f"header says {header.row_count} rows but the file holds {frame.height}",
+            file=source,
+            reason="row_count",
+        )
+    if frame.height == 0:
+        return
+    if frame["ref"].null_count() or frame["ref"].n_unique() != frame.height:
+        raise HashedFileError("refs are missing or not unique", file=source, column="ref")
+    agencies = frame["agency"].unique().to_list()
+    if agencies != [header.agency]:
+        raise HashedFileError(
+            "agency column does not match the header's agency", file=source, column="agency"
+        )
+    want = header.encoding.bits // 8
+    lengths = frame["bloom"].bin.size().drop_nulls()
+    if lengths.len() and (lengths.min() != want or lengths.max() != want):
+        raise HashedFileError(
+            f"encodings must be {want} bytes long", file=source, column="bloom", reason="bits"
+        )
+
+
+def write_hashed(
+    path: Path, header: HashedFileHeader, frame: pl.DataFrame, *, overwrite: bool = False
+) -> None:
+    """Validate and write a hashed file atomically (temp file + rename)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError("output file exists; pass --overwrite to replace it", file=path)
+    frame = frame.select(list(HASHED_SCHEMA)).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
+    _check_frame(header, frame, str(path))
+    table = frame.to_arrow()
+    meta = dict(table.schema.metadata or {})
+    meta[METADATA_KEY] = header.model_dump_json().encode()
+    table = table.replace_schema_metadata(meta)
+    tmp = path.with_name(f".{path.name}.partial")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+
+
+def to_bytes(header: HashedFileHeader, frame: pl.DataFrame) -> bytes:
+    """Serialise a hashed file to bytes (used by tests and in-memory uploads)."""
+    frame = frame.select(list(HASHED_SCHEMA)).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
+    _check_frame(header, frame, None)
+    table = frame.to_arrow()
+    table = table.replace_schema_metadata({METADATA_KEY: header.model_dump_json().encode()})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _parse_header(meta: dict[bytes, bytes] | None, source: str | None) -> HashedFileHeader:
+    raw = (meta or {}).get(METADATA_KEY)
+    if raw is None:
+        raise HashedFileError(
+            "not a matcher hashed file (no matcher header)", file=source, reason="header"
+        )
+    try:
+        data: Any = json.loads(raw)
+    except ValueError as exc:
+        raise HashedFileError("hashed file header is not valid JSON", file=source) from exc
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != FORMAT_VERSION:
+        raise HashedFileError(
+            f"unsupported hashed file format version {version!r} "
+            f"(this matcher reads version {FORMAT_VERSION})",
+            file=source,
+            reason="version",
+        )
+    try:
+        return HashedFileHeader.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise HashedFileError(
+            f"hashed file header is invalid in {fields}", file=source, reason="header"
+        ) from None
+
+
+def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
+    """Read and validate a hashed file from a path, bytes or a binary stream."""
+    label = str(source) if isinstance(source, (str, Path)) else None
+    stream: Any = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        parquet = pq.ParquetFile(stream)
+        file_meta = parquet.metadata.metadata
+        table = parquet.read()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise HashedFileError(
+            "cannot read hashed file (not a Parquet file, or truncated)", file=label
+        ) from exc
+    header = _parse_header(file_meta, label)
+    try:
+        frame = pl.from_arrow(table.replace_schema_metadata(None))
+    except Exception as exc:  # pragma: no cover - arrow types polars cannot take
+        raise HashedFileError("hashed file has unreadable columns", file=label) from exc
+    assert isinstance(frame, pl.DataFrame)
+    _check_frame(header, frame, label)
+    return HashedFile(header=header, frame=frame)
+
+
+def check_compatible(headers: Sequence[HashedFileHeader]) -> None:
+    """Refuse a set of hashed files that cannot be linked together (key, round, parameters)."""
+    if not headers:
+        return
+    first = headers[0]
+    for other in headers[1:]:
+        if other.key_check != first.key_check or other.round_id != first.round_id:
+            raise KeyMismatchError(
+                f"agency {other.agency!r} used another key or round than agency "
+                f"{first.agency!r} (key check values differ); ask the key custodian "
+                "which secret and round id are right and hash again",
+                reason="key_check",
+            )
+        if other.encoding != first.encoding or other.token_kinds != first.token_kinds:
+            raise KeyMismatchError(
+                f"agency {other.agency!r} used other encoding parameters than agency "
+                f"{first.agency!r}; all agencies must hash with the same matcher settings",
+                reason="parameters",
+            )

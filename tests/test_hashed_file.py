@@ -1,0 +1,83 @@
+"""Round-trip and validation of the hashed-file format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
+from matcher.hashed_file import (
+    HashedFileHeader,
+    check_compatible,
+    read_hashed,
+    to_bytes,
+    write_hashed,
+)
+
+
+def _frame(n: int = 3, agency: str = "skola") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "ref": [f"r{i:04d}" for i in range(n)],
+            "agency": [agency] * n,
+            "signal": ["frånvaro"] * n,
+            "signal_date": [None] * n,
+            "id_token": [i + 1 for i in range(n)],
+            "name_tokens": [[7, 8]] * n,
+            "block_tokens": [[9]] * n,
+            "bloom": [bytes(128)] * n,
+        }
+    )
+
+
+def _header(n: int = 3, agency: str = "skola", kcv: str = "ab" * 8) -> HashedFileHeader:
+    return HashedFileHeader(round_id="r1", agency=agency, key_check=kcv, row_count=n)
+
+
+def test_round_trip_path_and_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "h.parquet"
+    write_hashed(path, _header(), _frame())
+    hashed = read_hashed(path)
+    assert hashed.header.agency == "skola"
+    assert hashed.frame.height == 3
+    assert read_hashed(to_bytes(_header(), _frame())).frame.equals(hashed.frame)
+
+
+def test_refuses_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "h.parquet"
+    write_hashed(path, _header(), _frame())
+    with pytest.raises(OutputExistsError):
+        write_hashed(path, _header(), _frame())
+    write_hashed(path, _header(), _frame(), overwrite=True)
+
+
+def test_refuses_garbage_and_plain_parquet(tmp_path: Path) -> None:
+    with pytest.raises(HashedFileError, match="cannot read"):
+        read_hashed(b"not parquet at all")
+    plain = tmp_path / "plain.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(plain)
+    with pytest.raises(HashedFileError, match="no matcher header"):
+        read_hashed(plain)
+
+
+def test_refuses_unknown_version() -> None:
+    data = to_bytes(_header(), _frame()).replace(b'"format_version":1', b'"format_version":9')
+    with pytest.raises(HashedFileError, match="unsupported"):
+        read_hashed(data)
+
+
+def test_refuses_wrong_bloom_length_and_duplicate_refs() -> None:
+    bad = _frame().with_columns(pl.lit(bytes(10)).alias("bloom"))
+    with pytest.raises(HashedFileError, match="bytes long"):
+        to_bytes(_header(), bad)
+    dup = _frame().with_columns(pl.lit("same").alias("ref"))
+    with pytest.raises(HashedFileError, match="unique"):
+        to_bytes(_header(), dup)
+
+
+def test_check_compatible() -> None:
+    check_compatible([_header(), _header(agency="polis")])
+    with pytest.raises(KeyMismatchError, match="key check"):
+        check_compatible([_header(), _header(agency="polis", kcv="cd" * 8)])

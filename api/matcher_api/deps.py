@@ -1,0 +1,136 @@
+"""FastAPI dependencies: settings, session, clock and the two roles.
+
+Isolation is enforced here once: :data:`CurrentAgency` yields the :class:`~matcher_api.store.
+AgencyScope` of the presented token, after checking that it belongs to the round in the path;
+agency routes pass only that scope to the store.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher_api import store
+from matcher_api.errors import ForbiddenError, UnauthorizedError
+from matcher_api.jobs import MatchRunner
+from matcher_api.security import hash_token
+from matcher_api.settings import Settings
+
+
+@dataclass
+class Services:
+    """What a running app holds: settings, database, the match runner and the clock."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    runner: MatchRunner
+    clock: Callable[[], datetime]
+    coordinator_hash: str
+    generated_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    """The coordinator role (one per service)."""
+
+    actor: str = store.COORDINATOR
+
+
+def get_services(request: Request) -> Services:
+    """The services of the app handling this request."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_app_settings(services: ServicesDep) -> Settings:
+    """The settings the app was created with."""
+    return services.settings
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A database session for one request; routes commit what they change."""
+    with services.factory() as session:
+        yield session
+
+
+def get_now(services: ServicesDep) -> datetime:
+    """The current time (replaceable in tests through the app's clock)."""
+    return services.clock()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="The coordinator token, or an agency's upload token for its round.",
+)
+
+
+def get_principal(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Coordinator | store.AgencyScope:
+    """Who is calling: the coordinator or one agency of one round (401 if nobody known)."""
+    if credentials is None or not credentials.credentials:
+        raise UnauthorizedError("missing bearer token (send 'Authorization: Bearer <token>')")
+    digest = hash_token(credentials.credentials)
+    if hmac.compare_digest(digest, services.coordinator_hash):
+        return Coordinator()
+    agency = session.scalars(select(store.Agency).where(store.Agency.token_hash == digest)).first()
+    if agency is None or not hmac.compare_digest(agency.token_hash, digest):
+        raise UnauthorizedError("unknown or revoked token")
+    return store.AgencyScope(round_id=agency.round_id, agency_id=agency.id, label=agency.label)
+
+
+Principal = Annotated[Coordinator | store.AgencyScope, Depends(get_principal)]
+RoundIdPath = Annotated[str, Path(min_length=1, max_length=64, examples=["sspf-2026-spring"])]
+
+
+def current_coordinator(principal: Principal) -> Coordinator:
+    """Require the coordinator token (403 for an agency token)."""
+    if not isinstance(principal, Coordinator):
+        raise ForbiddenError("this needs the coordinator token", reason="wrong_role")
+    return principal
+
+
+CurrentCoordinator = Annotated[Coordinator, Depends(current_coordinator)]
+
+
+def coordinator_round(
+    round_id: RoundIdPath, _: CurrentCoordinator, session: SessionDep, now: NowDep
+) -> store.Round:
+    """The live round in the path, for the coordinator (404 if absent, expired or purged)."""
+    return store.get_round(session, round_id, now=now)
+
+
+CoordinatorRound = Annotated[store.Round, Depends(coordinator_round)]
+
+
+def current_agency(
+    round_id: RoundIdPath, principal: Principal, session: SessionDep, now: NowDep
+) -> store.AgencyScope:
+    """Require an agency token of the round in the path (403 otherwise): the isolation rule."""
+    if not isinstance(principal, store.AgencyScope):
+        raise ForbiddenError("this needs an agency token for the round", reason="wrong_role")
+    if not hmac.compare_digest(principal.round_id.encode(), round_id.encode()):
+        raise ForbiddenError("this token belongs to another round", reason="wrong_round")
+    store.get_round(session, round_id, now=now)
+    return principal
+
+
+CurrentAgency = Annotated[store.AgencyScope, Depends(current_agency)]

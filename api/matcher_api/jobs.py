@@ -1,0 +1,239 @@
+"""Matching off the event loop: a worker process (or thread) runs the linkage core for a round.
+
+The worker reads the round's uploads from the database itself, links them, turns the cases into
+one pre-filtered view per agency (only that agency's refs, policy applied) plus the
+coordinator's case list, and records the job's status: queued, running, done or failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import multiprocessing
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.errors import MatcherError
+from matcher.hashed_file import read_hashed
+from matcher_api import store
+
+logger = logging.getLogger("matcher_api.jobs")
+
+CASES_COLUMNS = ("case_id", "agency", "ref", "signal", "signal_date")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_parquet(frame: pl.DataFrame) -> bytes:
+    """Serialise a frame to Parquet bytes for storage."""
+    sink = io.BytesIO()
+    frame.write_parquet(sink, compression="zstd")
+    return sink.getvalue()
+
+
+def pseudonymous_case_ids(case_ids: pl.Series) -> pl.DataFrame:
+    """Map the core's case ids to ``K00001``-style ids numbered in a random order."""
+    unique = case_ids.unique()
+    order = np.random.default_rng(secrets.randbits(64)).permutation(unique.len())
+    width = max(5, len(str(unique.len())))
+    new = [f"K{i + 1:0{width}d}" for i in range(unique.len())]
+    return pl.DataFrame({"case_id": unique.gather(order), "new_case_id": new})
+
+
+def build_views(
+    cases: pl.DataFrame, labels: Sequence[str], policy: str
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Split the core's case rows into one view per agency and the coordinator's case list.
+
+    An agency's view holds, per case it is in, its own records and the other agencies (with
+    their signal categories only under ``agencies_and_categories``); never another agency's refs.
+    The case list holds case ids and agency labels only.
+    """
+    cases = cases.select(CASES_COLUMNS).with_columns(
+        pl.col("agency").cast(pl.Utf8), pl.col("ref").cast(pl.Utf8), pl.col("signal").cast(pl.Utf8)
+    )
+    mapping = pseudonymous_case_ids(cases["case_id"])
+    cases = (
+        cases.join(mapping, on="case_id", how="left")
+        .drop("case_id")
+        .rename({"new_case_id": "case_id"})
+    )
+    per_agency = cases.group_by(["case_id", "agency"]).agg(
+        signals=pl.col("signal").drop_nulls().unique().sort()
+    )
+    case_list = (
+        per_agency.group_by("case_id")
+        .agg(agencies=pl.col("agency").sort())
+        .sort("case_id")
+        .select("case_id", "agencies")
+    )
+    if policy != "agencies_and_categories":
+        per_agency = per_agency.with_columns(signals=pl.lit(None, dtype=pl.List(pl.Utf8)))
+    views: dict[str, pl.DataFrame] = {}
+    for label in labels:
+        own = cases.filter(pl.col("agency") == label)
+        records = own.group_by("case_id").agg(
+            records=pl.struct("ref", "signal", "signal_date").sort_by("ref")
+        )
+        others = (
+            per_agency.filter(pl.col("agency") != label)
+            .join(records.select("case_id"), on="case_id", how="semi")
+            .sort("agency")
+            .group_by("case_id", maintain_order=True)
+            .agg(others=pl.struct("agency", "signals"))
+        )
+        views[label] = records.join(others, on="case_id", how="left").sort("case_id")
+    return views, case_list
+
+
+def run_match_job(database_url: str, round_id: str, job_id: int) -> None:
+    """Worker entry point: link a round's uploads and store the results (own engine)."""
+    engine = store.make_engine(database_url, pooled=False)
+    try:
+        match_round(store.session_factory(engine), round_id, job_id)
+    finally:
+        engine.dispose()
+
+
+def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> None:
+    """Run one matching job against the database behind ``factory``; never raises."""
+    with store.transaction(factory) as session:
+        store.set_job_status(session, job_id, "running", started_at=_now())
+        round_row = session.get(store.Round, round_id)
+        if round_row is None:
+            return
+        k, window = round_row.k, (round_row.window_from, round_row.window_to)
+        policy = round_row.disclosure_policy
+        uploads = store.load_uploads(session, round_id)
+        agency_ids = {agency.label: agency.id for agency, _ in uploads}
+    try:
+        from matcher.linkage import link
+
+        files = [read_hashed(content) for _, content in uploads]
+        del uploads
+        started = time.perf_counter()
+        result = link(files, k=k, window_from=window[0], window_to=window[1])
+        core_seconds = time.perf_counter() - started
+        views, case_list = build_views(result.cases, list(agency_ids), policy)
+        blobs = {
+            agency_ids[label]: (view.height, to_parquet(view)) for label, view in views.items()
+        }
+        listing = (case_list.height, to_parquet(case_list))
+        record_count = int(result.cases.height)
+    except MatcherError as exc:
+        _fail(factory, round_id, job_id, str(exc))
+        return
+    except Exception as exc:  # the message may quote data; record only the kind of failure
+        logger.error("matching round failed with %s", type(exc).__name__)
+        _fail(factory, round_id, job_id, f"internal error in matching ({type(exc).__name__})")
+        return
+    with store.transaction(factory) as session:
+        if session.get(store.Round, round_id) is None:  # purged while matching
+            return
+        now = _now()
+        store.store_results(session, round_id, agency_views=blobs, case_list=listing, now=now)
+        store.set_job_status(
+            session,
+            job_id,
+            "done",
+            finished_at=now,
+            case_count=listing[0],
+            record_count=record_count,
+            core_seconds=core_seconds,
+        )
+        store.record_audit(
+            session,
+            actor="service",
+            action="match.done",
+            round_id=round_id,
+            now=now,
+            cases=listing[0],
+            records=record_count,
+        )
+
+
+def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:
+    with store.transaction(factory) as session:
+        now = _now()
+        store.set_job_status(session, job_id, "failed", finished_at=now, error=message)
+        if session.get(store.Round, round_id) is not None:
+            store.record_audit(
+                session, actor="service", action="match.failed", round_id=round_id, now=now
+            )
+
+
+def _warm_up() -> None:
+    """Import the heavy modules in the worker ahead of the first job."""
+    with contextlib.suppress(ImportError):
+        import matcher.linkage  # noqa: F401
+
+
+class MatchRunner:
+    """Runs matching jobs one at a time in a spawned process (default) or a thread."""
+
+    def __init__(
+        self,
+        database_url: str,
+        factory: sessionmaker[Session],
+        mode: Literal["process", "thread"] = "process",
+    ) -> None:
+        self._database_url = database_url
+        self._factory = factory
+        self._mode = mode
+        self._executor: Executor | None = None
+
+    def _ensure(self) -> Executor:
+        if self._executor is None:
+            if self._mode == "process":
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            else:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="match")
+        return self._executor
+
+    def warm_up(self) -> None:
+        """Start the worker and import the linkage core in it, so the first job starts fast."""
+        if self._mode == "process":
+            self._ensure().submit(_warm_up)
+
+    def submit(self, round_id: str, job_id: int) -> Future[None]:
+        """Queue a job; if the worker dies, the job is recorded as failed."""
+        future: Future[None]
+        if self._mode == "process":
+            future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
+        else:
+            future = self._ensure().submit(match_round, self._factory, round_id, job_id)
+        future.add_done_callback(self._after(job_id))
+        return future
+
+    def _after(self, job_id: int) -> Callable[[Future[None]], None]:
+        def check(future: Future[None]) -> None:
+            if future.cancelled() or future.exception() is not None:
+                with store.transaction(self._factory) as session:
+                    job = session.scalars(
+                        select(store.MatchJob).where(store.MatchJob.id == job_id)
+                    ).first()
+                    if job is not None and job.status in store.JOB_ACTIVE:
+                        store.set_job_status(
+                            session, job_id, "failed", finished_at=_now(), error="worker stopped"
+                        )
+
+        return check
+
+    def shutdown(self) -> None:
+        """Stop the worker (pending jobs are cancelled and recorded as failed)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,181 @@
+"""The coordinator service: ``create_app(settings)`` builds the FastAPI app.
+
+Creating the app migrates the database (Alembic), makes sure a coordinator token exists,
+marks jobs interrupted by a restart as failed and purges expired rounds; a background task
+keeps purging while the app runs. One set of handlers maps every error to a 4xx JSON body
+``{"detail", "reason"}``; bad input never yields a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matcher import __version__
+from matcher.errors import (
+    HashedFileError,
+    KeyMismatchError,
+    LinkageError,
+    MatcherError,
+)
+from matcher_api import store
+from matcher_api.deps import Services
+from matcher_api.errors import ApiError
+from matcher_api.jobs import MatchRunner
+from matcher_api.routes import admin, results, rounds, uploads
+from matcher_api.schemas import ErrorPublic
+from matcher_api.security import hash_token
+from matcher_api.settings import Settings, get_settings
+
+logger = logging.getLogger("matcher_api")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorPublic, "description": text}
+    for code, text in {
+        400: "bad request",
+        401: "missing or unknown bearer token",
+        403: "wrong role, or a token of another round",
+        404: "no such round, upload or result (or it was purged)",
+        409: "conflicts with the round's state or fixed parameters",
+        413: "upload larger than the configured limit",
+        422: "invalid request or hashed file",
+    }.items()
+}
+
+MATCHER_ERROR_STATUS: tuple[tuple[type[MatcherError], int], ...] = (
+    (KeyMismatchError, 409),
+    (HashedFileError, 422),
+    (LinkageError, 422),
+    (MatcherError, 422),
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def prepare_database(settings: Settings, *, rotate_token: bool = False) -> str | None:
+    """Migrate the database and make sure a coordinator token exists.
+
+    Returns a newly generated coordinator token (to be shown once), or None when one was
+    configured or had already been generated.
+    """
+    engine = store.make_engine(settings.resolved_database_url, pooled=False)
+    try:
+        store.upgrade_database(engine)
+        configured = bool(settings.coordinator_token or settings.coordinator_token_hash)
+        with store.transaction(store.session_factory(engine)) as session:
+            return store.ensure_coordinator_token(
+                session, configured=configured, rotate=rotate_token
+            )
+    finally:
+        engine.dispose()
+
+
+def start_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
+    """Open the database, migrate it, bootstrap the coordinator token and tidy up after a stop."""
+    generated = prepare_database(settings)
+    url = settings.resolved_database_url
+    engine = store.make_engine(url)
+    factory = store.session_factory(engine)
+    if settings.coordinator_token is not None:
+        coordinator_hash = hash_token(settings.coordinator_token.get_secret_value())
+    elif settings.coordinator_token_hash is not None:
+        coordinator_hash = settings.coordinator_token_hash
+    else:
+        with factory() as session:
+            coordinator_hash = store.stored_coordinator_hash(session) or ""
+    now = clock()
+    with store.transaction(factory) as session:
+        store.fail_interrupted_jobs(session, now=now)
+    store.purge_expired(factory, now=now)
+    runner = MatchRunner(url, factory, settings.job_executor)
+    return Services(settings, engine, factory, runner, clock, coordinator_hash, generated)
+
+
+async def _purge_periodically(services: Services) -> None:
+    """Purge expired rounds every ``purge_interval_seconds`` while the app runs."""
+    while True:
+        await asyncio.sleep(services.settings.purge_interval_seconds)
+        try:
+            await run_in_threadpool(store.purge_expired, services.factory, now=services.clock())
+        except Exception as exc:  # keep purging on the next tick; log only the kind of failure
+            logger.error("purging expired rounds failed with %s", type(exc).__name__)
+
+
+def _error(status: int, detail: str, reason: str, headers: dict[str, str] | None = None) -> Any:
+    body = ErrorPublic(detail=detail, reason=reason).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _error(exc.status_code, exc.message, exc.reason, headers)  # type: ignore[no-any-return]
+
+    @app.exception_handler(MatcherError)
+    async def matcher_error(_: Request, exc: MatcherError) -> JSONResponse:
+        status = next(code for cls, code in MATCHER_ERROR_STATUS if isinstance(exc, cls))
+        reason = exc.reason or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+        return _error(status, str(exc), reason)  # type: ignore[no-any-return]
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Say where and what, never echo the input (it could be anything a client sent).
+        problems = [
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+            for err in exc.errors()
+        ]
+        return _error(422, "invalid request: " + "; ".join(problems), "validation")  # type: ignore[no-any-return]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), "http", getattr(exc, "headers", None))  # type: ignore[no-any-return]
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None
+) -> FastAPI:
+    """Build the coordinator service for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    services = start_services(settings, clock or _utcnow)
+    if services.generated_token is not None:
+        logger.warning(
+            "no coordinator token was configured; generated one (shown once, stored hashed): %s",
+            services.generated_token,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.runner.warm_up()
+        task = asyncio.create_task(_purge_periodically(services))
+        try:
+            yield
+        finally:
+            task.cancel()
+            services.runner.shutdown()
+
+    app = FastAPI(
+        title="matcher coordinator",
+        summary="Find children flagged by several agencies without sharing raw lists (SSPF).",
+        version=__version__,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.services = services
+    for module in (admin, rounds, uploads, results):
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    return app

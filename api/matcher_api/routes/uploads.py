@@ -1,0 +1,97 @@
+"""Uploads: a steward puts the agency's hashed file; a new one replaces the old atomically."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
+from starlette.types import Message
+
+from matcher.hashed_file import read_hashed
+from matcher_api import store, views
+from matcher_api.deps import CurrentAgency, NowDep, ServicesDep, SessionDep
+from matcher_api.errors import ApiError, NotFoundError, PayloadTooLargeError, UnprocessableError
+from matcher_api.schemas import UploadPublic
+
+router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the hashed file (Parquet), as the raw body or a multipart 'file' part",
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    too_large = f"the upload is larger than the limit of {limit} bytes"
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(too_large)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError(too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError("the upload was interrupted; nothing was stored") from None
+    return b"".join(chunks)
+
+
+async def file_part(request: Request, body: bytes) -> bytes:
+    """The 'file' part of a multipart body that has already been read (and size-checked)."""
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(max_files=1, max_fields=4)
+    part = form.get("file")
+    if not isinstance(part, UploadFile):
+        raise UnprocessableError("a multipart upload needs one 'file' part", reason="multipart")
+    return await part.read()
+
+
+def store_upload(services: ServicesDep, scope: store.AgencyScope, content: bytes) -> UploadPublic:
+    """Validate a hashed file and replace the agency's upload in one transaction."""
+    hashed = read_hashed(content)
+    with store.transaction(services.factory) as session:
+        row = store.replace_upload(session, scope, hashed, content, now=services.clock())
+    info = store.UploadInfo(
+        scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at
+    )
+    return views.upload_public(info)
+
+
+@router.put("", openapi_extra=UPLOAD_BODY)
+async def put_upload(
+    request: Request, agency: CurrentAgency, services: ServicesDep
+) -> UploadPublic:
+    """Upload (or replace) the agency's hashed file; checked against the round before storing."""
+    body = await read_body(request, services.settings.max_upload_bytes)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        body = await file_part(request, body)
+    return await run_in_threadpool(store_upload, services, agency, body)
+
+
+@router.get("")
+def get_upload(agency: CurrentAgency, session: SessionDep, now: NowDep) -> UploadPublic:
+    """The agency's current upload (metadata only)."""
+    info = store.own_upload(session, agency)
+    if info is None:
+        raise NotFoundError("this agency has not uploaded a file for the round")
+    return views.upload_public(info)

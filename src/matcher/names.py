@@ -154,9 +154,10 @@ def fold(s: str | None) -> str | None:
     """ASCII-fold a name for fuzzy encodings, so Åsa/Asa/Aasa and Jönsson/Joensson/Jonsson agree.
 
     The rule, applied after `normalise_name`: drop apostrophes; NFKD and drop combining marks
-    (å→a, ä→a, ö→o, é→e, ü→u); map ø→o, æ→ae, œ→oe, ß→ss, đ/ð→d, þ→th, ł→l, ı→i; then, for the
-    ICAO passport spellings Å→AA, Ä→AE, Ö→OE, Ü→UE, drop every ``e`` run after a/o/u and collapse
-    runs of ``a`` (so "aa"→"a", "ae"→"a", "oe"→"o", "ue"→"u"). Applied the same way to every name,
+    (å→a, ä→a, ö→o, é→e, ü→u); map ø→o, æ→ae, œ→oe, ß→ss, đ/ð→d, þ→th, ł→l, ı→i; clean up again as
+    `normalise_name` does; then, for the ICAO passport spellings Å→AA, Ä→AE, Ö→OE, Ü→UE, drop every
+    ``e`` run after a/o/u and collapse runs of ``a`` (so "aa"→"a", "ae"→"a", "oe"→"o", "ue"→"u").
+    Applied the same way to every name,
     it also merges some unrelated spellings (Mikael/Mikal): acceptable for a fuzzy encoding.
     Letters with no ASCII form (Cyrillic, Arabic, ...) are kept as they are. Idempotent.
     """
@@ -165,21 +166,22 @@ def fold(s: str | None) -> str | None:
         return None
     n = n.replace("'", "")
     n = "".join(ch for ch in unicodedata.normalize("NFKD", n) if unicodedata.category(ch) != "Mn")
-    n = "".join(_SPECIAL.get(ch, ch) for ch in n)
+    n = normalise_name("".join(_SPECIAL.get(ch, ch) for ch in n)) or ""
     n = re.sub(_VOWEL_E_RE, r"\1", n)
-    n = re.sub(_A_RUN_RE, "a", n)
-    return unicodedata.normalize("NFC", n)
+    return re.sub(_A_RUN_RE, "a", n)
 
 
 def fold_expr(expr: pl.Expr) -> pl.Expr:
     """`fold` as a polars expression over a string column."""
-    return (
+    stripped = (
         normalise_name_expr(expr)
         .str.replace_all("'", "", literal=True)
         .str.normalize("NFKD")
         .str.replace_all(r"\p{Mn}", "")
         .str.replace_many(list(_SPECIAL), list(_SPECIAL.values()))
+    )
+    return (
+        normalise_name_expr(stripped)
         .str.replace_all(_VOWEL_E_RE, "${1}")
         .str.replace_all(_A_RUN_RE, "a")
-        .str.normalize("NFC")
     )

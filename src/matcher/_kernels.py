@@ -1,0 +1,377 @@
+"""Numba kernels of the linkage core: pure functions over NumPy arrays and scalars.
+
+No objects, exceptions, logging or I/O: the public wrappers in ``linkage``, ``blocking`` and
+``clustering`` validate dtypes, shapes and limits first. Every kernel has a plain-Python twin
+with the same name, signature and contract in ``_reference``; ``tests/test_kernels.py``
+compares the two with hypothesis. Bit matrices are ``uint64[n, words]`` (a packed Bloom
+encoding per row); record indices are ``int64``; tokens are ``uint64``.
+
+Union-find state is three arrays indexed by record: ``parent`` (roots point to themselves),
+``ctoken`` and ``chas`` (the identity-number token of the component rooted there, and whether
+it has one). A union that would put two different identity tokens in one component is refused.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange, types
+from numba.extending import intrinsic
+
+from matcher._numba_config import JIT, JIT_PARALLEL
+
+#: Returned by :func:`first_shared_block` when two records share no listed block.
+NO_SHARED_BLOCK = np.iinfo(np.int64).max
+
+if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel bodies
+
+    def popcount64(x: int) -> int:
+        """Number of set bits in a 64-bit word (pure-Python path when the JIT is off)."""
+        return int(x).bit_count()
+
+else:
+
+    @intrinsic
+    def _ctpop_u64(typingctx, x):  # type: ignore[no-untyped-def]
+        """Emit LLVM ``ctpop`` on a 64-bit word (one ``popcnt``, or vectorised AVX-512 code)."""
+        sig = types.int64(types.uint64)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            return builder.ctpop(args[0])
+
+        return sig, codegen
+
+    @numba.njit(inline="always", **JIT)
+    def popcount64(x: int) -> int:
+        """Number of set bits in a 64-bit word."""
+        return _ctpop_u64(x)
+
+
+@numba.njit(**JIT_PARALLEL)
+def popcount_rows(bits: np.ndarray) -> np.ndarray:
+    """Set bits per row of a packed bit matrix: ``uint64[n, w] -> int64[n]``."""
+    n, w = bits.shape
+    out = np.zeros(n, np.int64)
+    for i in prange(n):
+        c = 0
+        for k in range(w):
+            c += popcount64(bits[i, k])
+        out[i] = c
+    return out
+
+
+@numba.njit(inline="always", **JIT)
+def _and_count(bits: np.ndarray, i: int, j: int) -> int:
+    """Set bits in the AND of rows ``i`` and ``j``."""
+    c = 0
+    for k in range(bits.shape[1]):
+        c += popcount64(bits[i, k] & bits[j, k])
+    return c
+
+
+@numba.njit(inline="always", **JIT)
+def _dice(inter: int, ci: int, cj: int) -> float:
+    """Dice coefficient from the AND count and the two row counts; 0.0 for two empty rows."""
+    total = ci + cj
+    if total == 0:
+        return 0.0
+    return 2.0 * inter / total
+
+
+@numba.njit(**JIT_PARALLEL)
+def dice_pairs(
+    bits: np.ndarray, counts: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Dice coefficient of rows ``left[p]`` and ``right[p]`` for every pair ``p``."""
+    p = left.size
+    out = np.empty(p, np.float64)
+    for t in prange(p):
+        i = left[t]
+        j = right[t]
+        out[t] = _dice(_and_count(bits, i, j), counts[i], counts[j])
+    return out
+
+
+@numba.njit(**JIT_PARALLEL)
+def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort (token, owner) pairs by token, then owner.
+
+    Keyed tokens are uniform 64-bit values, so a counting pass on the top bits spreads them over
+    up to 2**16 buckets of about a thousand pairs, which are then sorted in parallel.
+    """
+    m = tokens.size
+    out_t = np.empty(m, np.uint64)
+    out_o = np.empty(m, np.int64)
+    if m == 0:
+        return out_t, out_o
+    nb = 0
+    while (1 << nb) * 1024 < m and nb < 16:
+        nb += 1
+    nbuckets = 1 << nb
+    shift = np.uint64(64 - nb) if nb > 0 else np.uint64(0)
+    starts = np.zeros(nbuckets + 1, np.int64)
+    for i in range(m):
+        b = np.int64(tokens[i] >> shift) if nb > 0 else 0
+        starts[b + 1] += 1
+    for b in range(nbuckets):
+        starts[b + 1] += starts[b]
+    fill = starts[:-1].copy()
+    for i in range(m):
+        b = np.int64(tokens[i] >> shift) if nb > 0 else 0
+        out_t[fill[b]] = tokens[i]
+        out_o[fill[b]] = owners[i]
+        fill[b] += 1
+    for b in prange(nbuckets):
+        s = starts[b]
+        e = starts[b + 1]
+        if e - s < 2:
+            continue
+        seg_t = out_t[s:e].copy()
+        seg_o = out_o[s:e].copy()
+        order = np.argsort(seg_t, kind="mergesort")
+        for x in range(e - s):
+            out_t[s + x] = seg_t[order[x]]
+            out_o[s + x] = seg_o[order[x]]
+        # equal tokens: insertion-sort their owners (runs are short: token collisions)
+        x = s
+        while x < e:
+            y = x + 1
+            while y < e and out_t[y] == out_t[x]:
+                y += 1
+            for u in range(x + 1, y):
+                v = out_o[u]
+                z = u - 1
+                while z >= x and out_o[z] > v:
+                    out_o[z + 1] = out_o[z]
+                    z -= 1
+                out_o[z + 1] = v
+            x = y
+    return out_t, out_o
+
+
+@numba.njit(inline="always", **JIT)
+def _find(parent: np.ndarray, x: int) -> int:
+    """Root of ``x``, halving the path on the way."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+@numba.njit(inline="always", **JIT)
+def _union(parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray, a: int, b: int) -> int:
+    """Join the components of ``a`` and ``b``: 0 already one, 1 joined, 2 refused (id conflict)."""
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra == rb:
+        return 0
+    if chas[ra] and chas[rb] and ctoken[ra] != ctoken[rb]:
+        return 2
+    if rb < ra:
+        ra, rb = rb, ra
+    parent[rb] = ra
+    if chas[rb] and not chas[ra]:
+        chas[ra] = True
+        ctoken[ra] = ctoken[rb]
+    return 1
+
+
+@numba.njit(**JIT)
+def union_runs(
+    tokens: np.ndarray, owners: np.ndarray, parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray
+) -> tuple[int, int]:
+    """Link the owners of equal tokens (input sorted by token, then owner) to the run's first owner.
+
+    Returns (unions made, unions refused by the identity-number rule); updates the state in place.
+    """
+    m = tokens.size
+    made = 0
+    refused = 0
+    i = 0
+    while i < m:
+        j = i + 1
+        while j < m and tokens[j] == tokens[i]:
+            r = _union(parent, ctoken, chas, owners[i], owners[j])
+            if r == 1:
+                made += 1
+            elif r == 2:
+                refused += 1
+            j += 1
+        i = j
+    return made, refused
+
+
+@numba.njit(**JIT)
+def union_pairs(
+    left: np.ndarray, right: np.ndarray, parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray
+) -> tuple[int, int]:
+    """Link ``left[p]`` with ``right[p]`` in the given order (strongest first).
+
+    Returns (unions made, unions refused by the identity-number rule); updates the state in place.
+    """
+    made = 0
+    refused = 0
+    for p in range(left.size):
+        r = _union(parent, ctoken, chas, left[p], right[p])
+        if r == 1:
+            made += 1
+        elif r == 2:
+            refused += 1
+    return made, refused
+
+
+@numba.njit(**JIT)
+def find_roots(parent: np.ndarray) -> np.ndarray:
+    """Root of every record (compresses ``parent`` fully as a side effect)."""
+    n = parent.size
+    roots = np.empty(n, np.int64)
+    for i in range(n):
+        r = _find(parent, i)
+        parent[i] = r
+        roots[i] = r
+    return roots
+
+
+@numba.njit(inline="always", **JIT)
+def first_shared_block(offsets: np.ndarray, blocks: np.ndarray, i: int, j: int) -> int:
+    """Smallest block listed for both records (lists sorted ascending), or NO_SHARED_BLOCK."""
+    x = offsets[i]
+    xe = offsets[i + 1]
+    y = offsets[j]
+    ye = offsets[j + 1]
+    while x < xe and y < ye:
+        if blocks[x] == blocks[y]:
+            return blocks[x]
+        if blocks[x] < blocks[y]:
+            x += 1
+        else:
+            y += 1
+    return NO_SHARED_BLOCK
+
+
+@numba.njit(**JIT_PARALLEL)
+def block_pair_dice(
+    members: np.ndarray,
+    starts: np.ndarray,
+    b_lo: int,
+    b_hi: int,
+    pair_offsets: np.ndarray,
+    rec_offsets: np.ndarray,
+    rec_blocks: np.ndarray,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    group: np.ndarray,
+    gtoken: np.ndarray,
+    ghas: np.ndarray,
+    threshold: float,
+    out_left: np.ndarray,
+    out_right: np.ndarray,
+    out_dice: np.ndarray,
+    out_found: np.ndarray,
+    out_compared: np.ndarray,
+) -> None:
+    """Compare every pair inside blocks ``b_lo..b_hi`` and keep those with Dice >= threshold.
+
+    Block ``b`` holds ``members[starts[b]:starts[b + 1]]``. A pair ``(i < j)`` is skipped when
+    the records are one component already (``group``), when both components carry different
+    identity tokens (``gtoken``/``ghas``: they can never be joined), or when the two share a
+    listed block smaller than ``b`` (``rec_offsets``/``rec_blocks``, so each pair is compared in
+    its first shared block only). Block ``b`` writes its matches from ``pair_offsets[b - b_lo]``
+    on and their number to ``out_found[b - b_lo]``; pairs compared go to ``out_compared``.
+    """
+    for bi in prange(b_hi - b_lo):
+        b = b_lo + bi
+        s = starts[b]
+        e = starts[b + 1]
+        base = pair_offsets[bi]
+        found = 0
+        compared = 0
+        for x in range(s, e):
+            p = members[x]
+            for y in range(x + 1, e):
+                q = members[y]
+                if p == q:
+                    continue
+                i = min(p, q)
+                j = max(p, q)
+                if group[i] == group[j]:
+                    continue
+                if ghas[i] and ghas[j] and gtoken[i] != gtoken[j]:
+                    continue
+                if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
+                    continue
+                compared += 1
+                d = _dice(_and_count(bits, i, j), counts[i], counts[j])
+                if d >= threshold:
+                    out_left[base + found] = i
+                    out_right[base + found] = j
+                    out_dice[base + found] = d
+                    found += 1
+        out_found[bi] = found
+        out_compared[bi] = compared
+
+
+@numba.njit(inline="always", **JIT)
+def splitmix64(x: int) -> int:
+    """One step of the SplitMix64 mixer (deterministic bit positions for the LSH keys)."""
+    z = np.uint64(x) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(**JIT)
+def tile_count(m: int, tile: int) -> int:
+    """Number of half-overlapping tiles of length ``tile`` that cover ``m`` sorted records."""
+    if m <= tile:
+        return 1
+    step = tile // 2
+    return 1 + (m - tile + step - 1) // step
+
+
+@numba.njit(**JIT_PARALLEL)
+def split_oversize(
+    members: np.ndarray, bits: np.ndarray, nbits: int, passes: int, tile: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut one oversize block into small tiles by sorted neighbourhood over bit-sampling keys.
+
+    For each pass, every member gets a 64-bit key made of 64 encoding bits at positions drawn
+    from ``splitmix64(seed, pass)``; members are sorted by key (ties by input order) and cut into
+    tiles of ``tile`` records overlapping by half, so records within ``tile // 2`` places of each
+    other in some pass share a tile. Similar encodings agree on most sampled bits and sort close
+    together; the cost is ``passes * tile`` comparisons per record, whatever the block size.
+    Returns (tile members, tile starts).
+    """
+    m = members.size
+    step = tile // 2
+    nt = tile_count(m, tile)
+    per_pass = 0
+    for t in range(nt):
+        per_pass += min(t * step + tile, m) - t * step
+    out = np.empty(per_pass * passes, np.int64)
+    starts = np.empty(nt * passes + 1, np.int64)
+    starts[nt * passes] = per_pass * passes
+    for ps in prange(passes):
+        pos = np.empty(64, np.int64)
+        for s in range(64):
+            h = splitmix64(np.uint64(seed) * np.uint64(1000003) + np.uint64(ps * 64 + s))
+            pos[s] = np.int64(h % np.uint64(nbits))
+        keys = np.zeros(m, np.uint64)
+        for x in range(m):
+            r = members[x]
+            key = np.uint64(0)
+            for s in range(64):
+                word = bits[r, pos[s] >> 6]
+                bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
+                key = (key << np.uint64(1)) | bit
+            keys[x] = key
+        order = np.argsort(keys, kind="mergesort")
+        o = per_pass * ps
+        for t in range(nt):
+            st = t * step
+            en = min(st + tile, m)
+            starts[ps * nt + t] = o
+            for x in range(st, en):
+                out[o] = members[order[x]]
+                o += 1
+    return out, starts

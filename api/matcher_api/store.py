@@ -337,7 +337,7 @@ def create_round(
 ) -> tuple[Round, dict[str, str]]:
     """Create a round and one upload token per agency; the plain tokens are returned once."""
     if session.get(Round, round_id) is not None:
-        raise ConflictError(f"round {round_id!r} already exists", reason="round_exists")
+        raise ConflictError("a round with this id already exists", reason="round_exists")
     row = Round(
         id=round_id,
         name=name,
@@ -371,13 +371,14 @@ def create_round(
 
 
 def get_round(session: Session, round_id: str, *, now: datetime) -> Round:
-    """A live round; an expired one is purged on the spot and reported as not found."""
+    """A live round; an expired one is purged on the spot (committed) and reported as not found."""
     row = session.get(Round, round_id)
     if row is not None and row.expires_at <= now:
         purge_round(session, round_id, actor="service", action="round.expire", now=now)
+        session.commit()
         row = None
     if row is None:
-        raise NotFoundError(f"round {round_id!r} does not exist (or was purged)")
+        raise NotFoundError("no such round (it may have expired or been purged)")
     return row
 
 
@@ -399,7 +400,7 @@ def reissue_agency_token(session: Session, round_id: str, label: str, *, now: da
         select(Agency).where(Agency.round_id == round_id, Agency.label == label)
     ).first()
     if agency is None:
-        raise NotFoundError(f"agency {label!r} does not take part in round {round_id!r}")
+        raise NotFoundError("no agency with this label takes part in the round")
     token = new_token()
     agency.token_hash = hash_token(token)
     record_audit(session, actor=COORDINATOR, action="token.reissue", round_id=round_id, now=now)
@@ -472,14 +473,14 @@ def replace_upload(
     header = hashed.header
     if header.round_id != scope.round_id:
         raise UnprocessableError(
-            f"the file was hashed for round {header.round_id!r}, not {scope.round_id!r}; "
+            f"the file was hashed for another round than {scope.round_id!r}; "
             "hash again with the right --round",
             reason="round_mismatch",
         )
     if header.agency != scope.label:
         raise UnprocessableError(
-            f"the file was hashed as agency {header.agency!r}, but this token is for "
-            f"{scope.label!r}; hash again with the right --agency",
+            f"the file was hashed for another agency, but this token is for {scope.label!r}; "
+            "hash again with the right --agency",
             reason="agency_mismatch",
         )
     if active_job(session, scope.round_id) is not None:

@@ -1,0 +1,1 @@
+"""Coordinator service tests (HTTP API, storage, jobs), on SQLite and PostgreSQL."""

@@ -1,0 +1,137 @@
+"""Test helpers for the coordinator API: hashed files, a clock, and a thin API driver."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx2
+import polars as pl
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from matcher.hashed_file import EncodingParams, HashedFileHeader, to_bytes
+
+COORDINATOR_TOKEN = "coordinator-token-for-tests-0123456789abcdef"
+KEY_CHECK = "5eed5eed5eed5eed"
+AGENCIES = ("skola", "socialtjanst", "polis")
+
+
+class Clock:
+    """A settable clock for the app (retention tests move it forward)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def hashed_bytes(
+    round_id: str,
+    agency: str,
+    people: Sequence[int],
+    *,
+    signal: str = "frånvaro",
+    signal_date: date | None = date(2026, 10, 1),
+    key_check: str = KEY_CHECK,
+    bits: int = 1024,
+    refs: Sequence[str] | None = None,
+) -> bytes:
+    """A valid hashed file whose records carry ``people`` as identity tokens (same id = same child).
+
+    Refs are random, as the steward's hashing makes them.
+    """
+    n = len(people)
+    refs = list(refs) if refs is not None else [secrets.token_urlsafe(9) for _ in range(n)]
+    frame = pl.DataFrame(
+        {
+            "ref": refs,
+            "agency": [agency] * n,
+            "signal": [signal] * n,
+            "signal_date": [signal_date] * n,
+            "id_token": [int(p) for p in people],
+            "name_tokens": [[]] * n,
+            "block_tokens": [[]] * n,
+            "bloom": [None] * n,
+        },
+        schema_overrides={"name_tokens": pl.List(pl.UInt64), "block_tokens": pl.List(pl.UInt64)},
+    )
+    header = HashedFileHeader(
+        round_id=round_id,
+        agency=agency,
+        key_check=key_check,
+        row_count=n,
+        token_kinds=["pnr"],
+        encoding=EncodingParams(bits=bits),
+    )
+    return to_bytes(header, frame)
+
+
+def refs_of(content: bytes) -> list[str]:
+    """The refs inside a hashed file."""
+    from matcher.hashed_file import read_hashed
+
+    return read_hashed(content).frame["ref"].to_list()
+
+
+def bearer(token: str) -> dict[str, str]:
+    """An Authorization header."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Api:
+    """A TestClient plus the round-level moves every test makes."""
+
+    client: TestClient
+    app: FastAPI
+    clock: Clock
+    database_url: str
+    coordinator: dict[str, str] = field(default_factory=lambda: bearer(COORDINATOR_TOKEN))
+
+    def create_round(
+        self, agencies: Sequence[str] = AGENCIES, **fields: Any
+    ) -> tuple[str, dict[str, str]]:
+        """Open a round; returns its id and each agency's token."""
+        body = {
+            "name": "SSPF test",
+            "legal_basis": "guardians' consent",
+            "agencies": list(agencies),
+        }
+        body.update(fields)
+        response = self.client.post("/rounds", json=body, headers=self.coordinator)
+        assert response.status_code == 201, response.text
+        data = response.json()
+        return data["round"]["id"], data["agency_tokens"]
+
+    def upload(self, round_id: str, token: str, content: bytes) -> httpx2.Response:
+        """PUT a hashed file as the raw body."""
+        return self.client.put(
+            f"/rounds/{round_id}/upload",
+            content=content,
+            headers={**bearer(token), "Content-Type": "application/octet-stream"},
+        )
+
+    def match(self, round_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Start matching and wait for the job to end; returns the final job."""
+        response = self.client.post(f"/rounds/{round_id}/match", headers=self.coordinator)
+        assert response.status_code == 202, response.text
+        return self.wait(round_id, timeout=timeout)
+
+    def wait(self, round_id: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Poll the round's job until it is done or failed."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.client.get(f"/rounds/{round_id}/match", headers=self.coordinator).json()
+            if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+                return job
+            time.sleep(0.02)

@@ -1,0 +1,220 @@
+"""Turn a read export (standard fields as text) into clean linkage records plus a rejects report.
+
+The `records` frame is the contract the keyed hashing builds on (`RECORDS_SCHEMA`):
+
+=============== ============== ====================================================================
+column          type           meaning
+=============== ============== ====================================================================
+row             Int64          row number as the steward sees it (see `matcher.exports`)
+record_id       String         the agency's own id; the row number as text when the cell is empty
+pnr             String | null  canonical 12 digits, only when valid
+pnr_kind        String | null  "personnummer" or "samordningsnummer"
+given_names     List[String]   normalised, å/ä/ö kept, order kept, may be empty
+surnames        List[String]   surname parts, particles dropped, may be empty
+birth_date      Date | null    the birth-date column, or the valid pnr's date when that is empty
+signal          String | null  the category as written, trimmed
+signal_date     Date | null
+=============== ============== ====================================================================
+
+Decisions: when the birth-date column and the personnummer disagree, the column's date is kept
+(the number's date may be a "nearby day" or belong to an old number) and a
+`Reason.BIRTH_DATE_MISMATCH` warning is reported. A full-name column is split as "Efternamn,
+Förnamn" when it has a comma, else "Förnamn … Efternamn" (last word the surname; a single word is
+taken as a given name). A row is rejected only when it cannot link at all: no valid identity number
+and not (a given name or surname part and a birth date). Everything is polars expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from matcher.dates import parse_dates
+from matcher.identifiers import parse_identity_numbers
+from matcher.names import given_names_expr, surname_parts_expr
+from matcher.rejects import REJECTS_SCHEMA, Action, Reason, empty_rejects
+
+__all__ = ["MAX_CELL_CHARS", "RECORDS_SCHEMA", "NormalisedExport", "normalise_export"]
+
+RECORDS_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "record_id": pl.String(),
+    "pnr": pl.String(),
+    "pnr_kind": pl.String(),
+    "given_names": pl.List(pl.String()),
+    "surnames": pl.List(pl.String()),
+    "birth_date": pl.Date(),
+    "signal": pl.String(),
+    "signal_date": pl.Date(),
+}
+
+#: Longest accepted cell per field; longer cells are ignored (`Reason.CELL_TOO_LONG`).
+MAX_CELL_CHARS: dict[str, int] = {
+    "personnummer": 40,
+    "first_name": 200,
+    "last_name": 200,
+    "full_name": 300,
+    "birth_date": 40,
+    "signal": 200,
+    "signal_date": 40,
+    "record_id": 100,
+}
+
+_TEXT_FIELDS = ("first_name", "last_name", "full_name", "signal", "record_id")
+_FORMULA_RE = r"^[=+@]"
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedExport:
+    """Clean records (`RECORDS_SCHEMA`) and the rejects report for one export."""
+
+    records: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def _reject_frame(
+    frame: pl.DataFrame, reason_col: str, column: str, action: pl.Expr, source: str
+) -> pl.DataFrame:
+    """Rejects rows for every non-null reason in ``reason_col``."""
+    return (
+        frame.filter(pl.col(reason_col).is_not_null())
+        .select(
+            file=pl.lit(source),
+            row=pl.col("row"),
+            column=pl.lit(column),
+            reason=pl.col(reason_col),
+            action=action,
+        )
+        .cast(REJECTS_SCHEMA)
+    )
+
+
+def _split_full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(given part, surname part) of a full name; see the module docstring for the rule."""
+    comma = full.str.contains(",", literal=True)
+    before = full.str.extract(r"^([^,]*),", 1)
+    after = full.str.extract(r"^[^,]*,(.*)$", 1)
+    lead = full.str.extract(r"^(.*\S)\s+\S+$", 1)
+    last = full.str.extract(r"\s(\S+)$", 1)
+    given = pl.when(comma).then(after).when(last.is_null()).then(full).otherwise(lead)
+    surname = pl.when(comma).then(before).otherwise(last)
+    return given, surname
+
+
+def normalise_export(
+    raw: pl.DataFrame,
+    *,
+    reference_date: date,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+) -> NormalisedExport:
+    """Normalise a read export (``row`` + standard-field text columns) into records and rejects.
+
+    ``reference_date`` is the round's date (century of 10-digit numbers, future birth dates);
+    ``source`` names the file in the rejects report; ``headers`` (field → header as written)
+    lets the report name the steward's own column headers.
+    """
+    headers = dict(headers or {})
+
+    def col_name(fld: str) -> str:
+        return headers.get(fld, fld)
+
+    if "row" not in raw.columns:
+        raw = raw.with_row_index("row", offset=2)
+    frame = raw.with_columns(pl.col("row").cast(pl.Int64))
+    for fld in MAX_CELL_CHARS:
+        if fld not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(fld))
+    rejects: list[pl.DataFrame] = [empty_rejects()]
+    ignored = pl.lit(Action.FIELD_IGNORED.value)
+
+    # Trim, then drop cells that are too long or spreadsheet formulas (text fields only: the
+    # identity-number and date parsers report formulas themselves).
+    checks = []
+    for fld, limit in MAX_CELL_CHARS.items():
+        value = pl.col(fld).cast(pl.String).str.strip_chars()
+        value = pl.when(value == "").then(None).otherwise(value)
+        reason = pl.when(value.str.len_chars() > limit).then(pl.lit(Reason.CELL_TOO_LONG.value))
+        if fld in _TEXT_FIELDS:
+            reason = reason.when(value.str.contains(_FORMULA_RE)).then(
+                pl.lit(Reason.CELL_FORMULA.value)
+            )
+        checks += [value.alias(fld), reason.otherwise(None).alias(f"_{fld}_cell")]
+    frame = frame.with_columns(checks)
+    for fld in MAX_CELL_CHARS:
+        rejects.append(_reject_frame(frame, f"_{fld}_cell", col_name(fld), ignored, source))
+    frame = frame.with_columns(
+        pl.when(pl.col(f"_{fld}_cell").is_null()).then(pl.col(fld)).otherwise(None).alias(fld)
+        for fld in MAX_CELL_CHARS
+    )
+
+    ids = parse_identity_numbers(frame["personnummer"], reference_date)
+    births = parse_dates(frame["birth_date"], reference_date, latest=reference_date)
+    signals = parse_dates(frame["signal_date"], reference_date)
+    frame = frame.with_columns(
+        ids.to_series(0),
+        ids.to_series(1),
+        ids.to_series(2),
+        ids.to_series(3),
+        births["date"].alias("_birth_col"),
+        births["reason"].alias("_birth_reason"),
+        signals["date"].alias("_signal_date"),
+        signals["reason"].alias("_signal_reason"),
+    )
+    pnr_action = (
+        pl.when(pl.col("pnr").is_not_null()).then(pl.lit(Action.WARNING.value)).otherwise(ignored)
+    )
+    rejects.append(_reject_frame(frame, "pnr_reason", col_name("personnummer"), pnr_action, source))
+    rejects.append(_reject_frame(frame, "_birth_reason", col_name("birth_date"), ignored, source))
+    rejects.append(_reject_frame(frame, "_signal_reason", col_name("signal_date"), ignored, source))
+
+    given_split, surname_split = _split_full_name(pl.col("full_name"))
+    use_full = pl.col("first_name").is_null() & pl.col("last_name").is_null()
+    first = pl.when(use_full).then(given_split).otherwise(pl.col("first_name"))
+    last = pl.when(use_full).then(surname_split).otherwise(pl.col("last_name"))
+    mismatch = (
+        pl.col("_birth_col").is_not_null()
+        & pl.col("pnr_birth_date").is_not_null()
+        & (pl.col("_birth_col") != pl.col("pnr_birth_date"))
+    )
+    frame = frame.with_columns(
+        given_names=given_names_expr(first),
+        surnames=surname_parts_expr(last),
+        birth_date=pl.coalesce(pl.col("_birth_col"), pl.col("pnr_birth_date")),
+        _mismatch=pl.when(mismatch).then(pl.lit(Reason.BIRTH_DATE_MISMATCH.value)),
+        record_id=pl.coalesce(pl.col("record_id"), pl.col("row").cast(pl.String)),
+        signal=pl.col("signal").str.normalize("NFC").str.replace_all(r"\s+", " "),
+        signal_date=pl.col("_signal_date"),
+    )
+    rejects.append(
+        _reject_frame(
+            frame, "_mismatch", col_name("birth_date"), pl.lit(Action.WARNING.value), source
+        )
+    )
+    has_name = (pl.col("given_names").list.len() > 0) | (pl.col("surnames").list.len() > 0)
+    linkable = pl.col("pnr").is_not_null() | (has_name & pl.col("birth_date").is_not_null())
+    frame = frame.with_columns(
+        _unlinkable=pl.when(~linkable).then(pl.lit(Reason.NO_LINKABLE_FIELDS.value))
+    )
+    row_rejects = (
+        frame.filter(pl.col("_unlinkable").is_not_null())
+        .select(
+            file=pl.lit(source),
+            row=pl.col("row"),
+            column=pl.lit(None, dtype=pl.String),
+            reason=pl.col("_unlinkable"),
+            action=pl.lit(Action.ROW_REJECTED.value),
+        )
+        .cast(REJECTS_SCHEMA)
+    )
+    rejects.append(row_rejects)
+    records = (
+        frame.filter(pl.col("_unlinkable").is_null())
+        .select(list(RECORDS_SCHEMA))
+        .cast(RECORDS_SCHEMA)  # type: ignore[arg-type]
+    )
+    report = pl.concat(rejects).sort("row", "column", nulls_last=True, maintain_order=True)
+    return NormalisedExport(records=records, rejects=report)

@@ -107,3 +107,139 @@ def name_like_text() -> _st.SearchStrategy[str]:
         ),
         max_size=20,
     )
+
+
+# --- Linkage core: bit matrices, token lists, hashed rounds (helper C) ---------------------------
+import numpy as _np  # noqa: E402
+import polars as _pl  # noqa: E402
+
+LINK_AGENCIES = ("bup", "fritid", "polis", "skola", "socialtjanst")
+
+
+@_st.composite
+def bit_matrices(draw: _st.DrawFn, max_rows: int = 12, words: int | None = None) -> _np.ndarray:
+    """Packed bit matrices ``uint64[n, w]``: empty rows, full rows, sparse and dense rows."""
+    w = draw(_st.integers(1, 4)) if words is None else words
+    n = draw(_st.integers(0, max_rows))
+    word = _st.one_of(
+        _st.just(0), _st.just(2**64 - 1), _st.integers(0, 2**64 - 1), _st.sampled_from([1, 2**63])
+    )
+    rows = draw(_st.lists(_st.lists(word, min_size=w, max_size=w), min_size=n, max_size=n))
+    return _np.array(rows, dtype=_np.uint64).reshape(n, w)
+
+
+@_st.composite
+def token_owner_arrays(
+    draw: _st.DrawFn, max_records: int = 20, max_tokens: int = 40
+) -> tuple[int, _np.ndarray, _np.ndarray]:
+    """(n records, tokens uint64, owners int64): small token spaces so tokens repeat."""
+    n = draw(_st.integers(1, max_records))
+    space = draw(_st.sampled_from([3, 10, 2**64 - 1]))
+    m = draw(_st.integers(0, max_tokens))
+    tokens = draw(_st.lists(_st.integers(0, space), min_size=m, max_size=m))
+    owners = draw(_st.lists(_st.integers(0, n - 1), min_size=m, max_size=m))
+    return n, _np.array(tokens, dtype=_np.uint64), _np.array(owners, dtype=_np.int64)
+
+
+def _flip(base: bytes, flips: list[int]) -> bytes:
+    out = bytearray(base)
+    for bit in flips:
+        out[bit // 8] ^= 1 << (bit % 8)
+    return bytes(out)
+
+
+@_st.composite
+def linkage_rounds(
+    draw: _st.DrawFn,
+    max_children: int = 6,
+    token_space: int = 1000,
+    nbits: int = 128,
+) -> list:  # list[HashedFile]
+    """A round of hashed files built directly: children seen by several agencies, with noise.
+
+    Each child has an identity token, a name token, a block token and a base encoding; each of
+    its records keeps or drops each of them and flips a few encoding bits. A small
+    ``token_space`` makes different children share tokens (adversarial chains).
+    """
+    from matcher.hashed_file import HASHED_SCHEMA, EncodingParams, HashedFile, HashedFileHeader
+
+    n_children = draw(_st.integers(1, max_children))
+    rows: dict[str, list[dict[str, object]]] = {a: [] for a in LINK_AGENCIES}
+    for _ in range(n_children):
+        id_token = draw(_st.integers(1, token_space))
+        name_token = draw(_st.integers(1, token_space))
+        block_token = draw(_st.integers(1, 3))
+        base = draw(_st.binary(min_size=nbits // 8, max_size=nbits // 8))
+        for agency in draw(_st.sets(_st.sampled_from(LINK_AGENCIES), min_size=1, max_size=4)):
+            for _ in range(draw(_st.integers(1, 2))):
+                flips = draw(_st.lists(_st.integers(0, nbits - 1), max_size=6))
+                rows[agency].append(
+                    {
+                        "ref": draw(_st.uuids()).hex,
+                        "agency": agency,
+                        "signal": draw(_st.sampled_from(["frånvaro", "oro", "brott", None])),
+                        "signal_date": draw(
+                            _st.none()
+                            | _st.dates(min_value=_date(2024, 1, 1), max_value=_date(2024, 12, 31))
+                        ),
+                        "id_token": draw(_st.sampled_from([id_token, None])),
+                        "name_tokens": draw(_st.sampled_from([[name_token], []])),
+                        "block_tokens": [block_token],
+                        "bloom": draw(_st.sampled_from([_flip(base, flips), None])),
+                    }
+                )
+    files = []
+    for agency, recs in rows.items():
+        if not recs:
+            continue
+        frame = _pl.DataFrame(recs, schema=HASHED_SCHEMA)
+        frame = frame.unique("ref", keep="first", maintain_order=True)
+        header = HashedFileHeader(
+            round_id="round-test",
+            agency=agency,
+            key_check="00" * 8,
+            row_count=frame.height,
+            encoding=EncodingParams(bits=nbits),
+        )
+        files.append(HashedFile(header=header, frame=frame))
+    return files
+
+
+# --- Coordinator service: linkage case rows (helper D) -------------------------------------------
+import polars as _polars  # noqa: E402
+
+_SERVICE_AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "bup")
+_SERVICE_SIGNALS = ("frånvaro", "orosanmälan", "ringa brott", "avstängd", None)
+
+
+@_st.composite
+def linkage_case_rows(draw: _st.DrawFn, max_cases: int = 8) -> _polars.DataFrame:
+    """Rows shaped like ``LinkageResult.cases``: each case spans >= 2 agencies, unique refs."""
+    rows: list[dict[str, object]] = []
+    serial = 0
+    for case in range(draw(_st.integers(0, max_cases))):
+        agencies = draw(
+            _st.lists(_st.sampled_from(_SERVICE_AGENCIES), min_size=2, max_size=4, unique=True)
+        )
+        for agency in agencies:
+            for _ in range(draw(_st.integers(1, 3))):
+                serial += 1
+                rows.append(
+                    {
+                        "case_id": case * 7 + 3,
+                        "agency": agency,
+                        "ref": f"ref{serial:05d}",
+                        "signal": draw(_st.sampled_from(_SERVICE_SIGNALS)),
+                        "signal_date": draw(
+                            _st.none() | _st.dates(_date(2026, 1, 1), _date(2026, 12, 31))
+                        ),
+                    }
+                )
+    schema = {
+        "case_id": _polars.Int64,
+        "agency": _polars.Utf8,
+        "ref": _polars.Utf8,
+        "signal": _polars.Utf8,
+        "signal_date": _polars.Date,
+    }
+    return _polars.DataFrame(rows, schema=schema)

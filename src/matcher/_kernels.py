@@ -272,37 +272,52 @@ def block_pair_dice(
 ) -> None:
     """Compare every pair inside blocks ``b_lo..b_hi`` and keep those with Dice >= threshold.
 
-    Block ``b`` holds ``members[starts[b]:starts[b + 1]]``. A pair ``(i < j)`` is skipped when
-    the records are one component already (``group``), when both components carry different
-    identity tokens (``gtoken``/``ghas``: they can never be joined), or when the two share a
-    listed block smaller than ``b`` (``rec_offsets``/``rec_blocks``, so each pair is compared in
-    its first shared block only). Block ``b`` writes its matches from ``pair_offsets[b - b_lo]``
-    on and their number to ``out_found[b - b_lo]``; pairs compared go to ``out_compared``.
+    Block ``b`` holds ``members[starts[b]:starts[b + 1]]``. A pair of records is not compared
+    when they are one component already (``group``) or when their components carry different
+    identity tokens (``gtoken``/``ghas``: they can never be joined). A match ``(i < j)`` is kept
+    only in the first listed block the two share (``rec_offsets``/``rec_blocks``), so it is
+    reported once. Block ``b`` writes its matches from ``pair_offsets[b - b_lo]`` on, their
+    number to ``out_found[b - b_lo]`` and the Dice values it computed to ``out_compared``.
+    Each block first copies its rows into a local contiguous buffer (cache-friendly inner loop).
     """
+    words = bits.shape[1]
     for bi in prange(b_hi - b_lo):
         b = b_lo + bi
         s = starts[b]
-        e = starts[b + 1]
+        m = starts[b + 1] - s
+        rec = members[s : s + m]
+        local = np.empty((m, words), np.uint64)
+        lcount = np.empty(m, np.int64)
+        lgroup = np.empty(m, np.int64)
+        ltoken = np.empty(m, np.uint64)
+        lhas = np.empty(m, np.bool_)
+        for x in range(m):
+            r = rec[x]
+            for k in range(words):
+                local[x, k] = bits[r, k]
+            lcount[x] = counts[r]
+            lgroup[x] = group[r]
+            ltoken[x] = gtoken[r]
+            lhas[x] = ghas[r]
         base = pair_offsets[bi]
         found = 0
         compared = 0
-        for x in range(s, e):
-            p = members[x]
-            for y in range(x + 1, e):
-                q = members[y]
-                if p == q:
+        for x in range(m):
+            for y in range(x + 1, m):
+                if rec[x] == rec[y] or lgroup[x] == lgroup[y]:
                     continue
-                i = min(p, q)
-                j = max(p, q)
-                if group[i] == group[j]:
-                    continue
-                if ghas[i] and ghas[j] and gtoken[i] != gtoken[j]:
-                    continue
-                if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
+                if lhas[x] and lhas[y] and ltoken[x] != ltoken[y]:
                     continue
                 compared += 1
-                d = _dice(_and_count(bits, i, j), counts[i], counts[j])
+                inter = 0
+                for k in range(words):
+                    inter += popcount64(local[x, k] & local[y, k])
+                d = _dice(inter, lcount[x], lcount[y])
                 if d >= threshold:
+                    i = min(rec[x], rec[y])
+                    j = max(rec[x], rec[y])
+                    if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
+                        continue
                     out_left[base + found] = i
                     out_right[base + found] = j
                     out_dice[base + found] = d

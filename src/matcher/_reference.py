@@ -162,11 +162,9 @@ def block_pair_dice(
                     continue
                 if ghas[i] and ghas[j] and gtoken[i] != gtoken[j]:
                     continue
-                if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
-                    continue
                 compared += 1
                 d = _dice(_and_count(rows, i, j), int(counts[i]), int(counts[j]))
-                if d >= threshold:
+                if d >= threshold and first_shared_block(rec_offsets, rec_blocks, i, j) >= b:
                     out_left[base + found] = i
                     out_right[base + found] = j
                     out_dice[base + found] = d

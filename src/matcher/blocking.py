@@ -39,8 +39,8 @@ class BlockingParams:
             raise LinkageError(
                 f"max_block must be between 2 and {MAX_BLOCK_LIMIT}", reason="max_block"
             )
-        if not 4 <= self.tile <= self.max_block:
-            raise LinkageError("tile must be between 4 and max_block", reason="tile")
+        if not 4 <= self.tile <= MAX_BLOCK_LIMIT:
+            raise LinkageError(f"tile must be between 4 and {MAX_BLOCK_LIMIT}", reason="tile")
         if not 0 <= self.passes <= 64:
             raise LinkageError("passes must be between 0 and 64", reason="passes")
         if not 0 <= self.seed < 2**63:

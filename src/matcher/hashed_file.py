@@ -59,11 +59,16 @@ class EncodingParams(BaseModel):
     bits: int = Field(1024, description="length of the encoding in bits", ge=64, le=8192)
     qgram: int = Field(2, description="q-gram length", ge=1, le=4)
     hashes_per_field: dict[str, int] = Field(
-        default_factory=dict, description="bits set per q-gram, per encoded field"
+        default_factory=lambda: {"given": 20, "surname": 20, "birth_date": 20},
+        description="bits set per q-gram, per encoded field",
     )
     salt: str = Field("birth_year", description="stable per-record salt mixed into each q-gram")
     hardening: list[str] = Field(
-        default_factory=list, description="hardening steps applied in order"
+        default_factory=lambda: ["salt", "diffusion"],
+        description="hardening steps applied in order",
+    )
+    diffusion_taps: int = Field(
+        3, ge=1, le=15, description="input bits XORed into each output bit by the diffusion layer"
     )
 
 

@@ -1,0 +1,233 @@
+"""Plain-Python twins of ``_hash_kernels``: same names, signatures and contracts, no Numba.
+
+Written for reading, not speed; ``tests/test_hash_kernels.py`` checks the kernels against them,
+and ``siphash24`` (general byte messages) against the published SipHash-2-4 test vectors.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from matcher._hash_kernels import (
+    BLOCK_DATE,
+    BLOCK_GIVEN_SURNAME,
+    BLOCK_PAIR_NAMES,
+    BLOCK_YEAR_GIVEN,
+    BLOCK_YEAR_SURNAME,
+    ID_TAG,
+    NAME_FULL,
+    NAME_GIVEN_INITIAL,
+    NAME_NO_DAY,
+    NAME_NO_MONTH,
+    NAME_NO_YEAR,
+    NAME_PART,
+    NAME_SURNAME_INITIAL,
+    PARTIAL_DATE_GIVEN,
+)
+
+_M64 = (1 << 64) - 1
+
+
+def _rotl(x: int, b: int) -> int:
+    return ((x << b) | (x >> (64 - b))) & _M64
+
+
+def _sipround(v: list[int]) -> None:
+    v0, v1, v2, v3 = v
+    v0 = (v0 + v1) & _M64
+    v1 = _rotl(v1, 13) ^ v0
+    v0 = _rotl(v0, 32)
+    v2 = (v2 + v3) & _M64
+    v3 = _rotl(v3, 16) ^ v2
+    v0 = (v0 + v3) & _M64
+    v3 = _rotl(v3, 21) ^ v0
+    v2 = (v2 + v1) & _M64
+    v1 = _rotl(v1, 17) ^ v2
+    v2 = _rotl(v2, 32)
+    v[:] = [v0, v1, v2, v3]
+
+
+def siphash24(key: bytes, message: bytes) -> int:
+    """Standard SipHash-2-4 of a byte string under a 16-byte key, as an unsigned 64-bit int."""
+    k0, k1 = struct.unpack("<2Q", key)
+    v = [
+        k0 ^ 0x736F6D6570736575,
+        k1 ^ 0x646F72616E646F6D,
+        k0 ^ 0x6C7967656E657261,
+        k1 ^ 0x7465646279746573,
+    ]
+    full = len(message) // 8 * 8
+    for off in range(0, full, 8):
+        (m,) = struct.unpack_from("<Q", message, off)
+        v[3] ^= m
+        _sipround(v)
+        _sipround(v)
+        v[0] ^= m
+    tail = message[full:] + bytes(7 - (len(message) - full))
+    last = ((len(message) & 0xFF) << 56) | int.from_bytes(tail, "little")
+    v[3] ^= last
+    _sipround(v)
+    _sipround(v)
+    v[0] ^= last
+    v[2] ^= 0xFF
+    for _ in range(4):
+        _sipround(v)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+def sip4(k0: int, k1: int, a: int, b: int, c: int, d: int) -> int:
+    """SipHash-2-4 of the four words ``a, b, c, d`` (32 bytes, little-endian) under ``(k0, k1)``."""
+    words = [int(x) & _M64 for x in (a, b, c, d)]
+    return siphash24(struct.pack("<2Q", int(k0), int(k1)), struct.pack("<4Q", *words))
+
+
+def sip4_many(k0: int, k1: int, words: np.ndarray) -> np.ndarray:
+    """``sip4`` of each row of a ``uint64[n, 4]`` array."""
+    return np.array([sip4(k0, k1, *(int(x) for x in row)) for row in words], dtype=np.uint64)
+
+
+def id_tokens(k0: int, k1: int, numbers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Identity-number tokens: ``sip4(ID_TAG, kind, number, 0)``; 0 where ``kinds`` is 0."""
+    return np.array(
+        [
+            sip4(k0, k1, ID_TAG, int(kind), int(num), 0) if kind else 0
+            for num, kind in zip(numbers, kinds, strict=True)
+        ],
+        dtype=np.uint64,
+    )
+
+
+def _store(out: np.ndarray, i: int, values: list[int]) -> int:
+    row: list[int] = []
+    for v in values:
+        if v not in row and len(row) < out.shape[1]:
+            row.append(v)
+    out[i, : len(row)] = np.array(row, dtype=np.uint64)
+    return len(row)
+
+
+def name_tokens(
+    k0: int,
+    k1: int,
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_word: np.ndarray,
+    g_init: np.ndarray,
+    s_off: np.ndarray,
+    s_word: np.ndarray,
+    full_word: np.ndarray,
+    full_init: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Name + birth-date match keys per record into ``out[n, MAX_NAME_TOKENS]``; returns counts."""
+    counts = np.zeros(len(dates), np.int64)
+    for i, d in enumerate(int(x) for x in dates):
+        full = int(full_word[i])
+        if d == 0 or full == 0:
+            continue
+        given = [int(w) for w in g_word[g_off[i] : g_off[i + 1]]]
+        inits = [int(w) for w in g_init[g_off[i] : g_off[i + 1]]]
+        parts = [int(w) for w in s_word[s_off[i] : s_off[i + 1]]]
+        y, m, day = d & 0xFFFF0000, d & 0xFF00, d & 0xFF
+        keys = [sip4(k0, k1, NAME_FULL, d, g, full) for g in given]
+        if len(parts) > 1:
+            keys += [sip4(k0, k1, NAME_PART, d, g, p) for g in given for p in parts]
+        keys += [sip4(k0, k1, NAME_GIVEN_INITIAL, d, gi, full) for gi in inits]
+        keys += [sip4(k0, k1, NAME_SURNAME_INITIAL, d, g, int(full_init[i])) for g in given]
+        for g in given[:PARTIAL_DATE_GIVEN]:
+            keys += [
+                sip4(k0, k1, NAME_NO_DAY, y | m, g, full),
+                sip4(k0, k1, NAME_NO_YEAR, m | day, g, full),
+                sip4(k0, k1, NAME_NO_MONTH, y | day, g, full),
+            ]
+        counts[i] = _store(out, i, keys)
+    return counts
+
+
+def block_tokens(
+    k0: int,
+    k1: int,
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_pre: np.ndarray,
+    s_off: np.ndarray,
+    s_pre: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Keyed blocking values per record into ``out[n, MAX_BLOCK_TOKENS]``; returns counts."""
+    counts = np.zeros(len(dates), np.int64)
+    for i, d in enumerate(int(x) for x in dates):
+        gp = [int(w) for w in g_pre[g_off[i] : g_off[i + 1]]]
+        sp = [int(w) for w in s_pre[s_off[i] : s_off[i + 1]]]
+        y = d & 0xFFFF0000
+        keys: list[int] = []
+        if d:
+            keys.append(sip4(k0, k1, BLOCK_DATE, d, 0, 0))
+            keys += [sip4(k0, k1, BLOCK_YEAR_SURNAME, y, s, 0) for s in sp]
+            keys += [sip4(k0, k1, BLOCK_YEAR_GIVEN, y, g, 0) for g in gp]
+        keys += [
+            sip4(k0, k1, BLOCK_GIVEN_SURNAME, g, s, 0)
+            for g in gp[:BLOCK_PAIR_NAMES]
+            for s in sp[:BLOCK_PAIR_NAMES]
+        ]
+        counts[i] = _store(out, i, keys)
+    return counts
+
+
+def gram_positions(k0: int, k1: int, salt: int, w0: int, w1: int, k: int, bits: int) -> np.ndarray:
+    """The ``k`` bit positions of one (salt, q-gram): 32-bit halves of ``sip4(salt, w0, w1, j)``."""
+    out: list[int] = []
+    counter = 0
+    while len(out) < k:
+        h = sip4(k0, k1, salt, w0, w1, counter)
+        out.append((h & 0xFFFFFFFF) % bits)
+        if len(out) < k:
+            out.append((h >> 32) % bits)
+        counter += 1
+    return np.array(out, dtype=np.int64)
+
+
+def bloom_bits(
+    field_keys: np.ndarray,
+    field_k: np.ndarray,
+    gram_field: np.ndarray,
+    gram_w0: np.ndarray,
+    gram_w1: np.ndarray,
+    salts: np.ndarray,
+    rec_salt: np.ndarray,
+    rec_off: np.ndarray,
+    rec_item: np.ndarray,
+    item_off: np.ndarray,
+    item_gram: np.ndarray,
+    cache: np.ndarray,
+    filled: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """OR each record's salted q-gram positions into ``out[n, bits // 64]`` (packed, LSB first)."""
+    bits = out.shape[1] * 64
+    for i in range(out.shape[0]):
+        salt = int(salts[rec_salt[i]])
+        for t in rec_item[rec_off[i] : rec_off[i + 1]]:
+            for g in item_gram[item_off[t] : item_off[t + 1]]:
+                f = int(gram_field[g])
+                k0, k1 = (int(x) for x in field_keys[f])
+                w0, w1, k = int(gram_w0[g]), int(gram_w1[g]), int(field_k[f])
+                for b in gram_positions(k0, k1, salt, w0, w1, k, bits):
+                    out[i, b // 64] |= np.uint64(1 << (int(b) % 64))
+
+
+def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
+    """Diffusion layer: output bit ``j`` = XOR over ``s`` in ``offsets`` of input bit ``j + s``."""
+    n, words = bits_in.shape
+    length = words * 64
+    for i in range(n):
+        src = [(int(bits_in[i, j // 64]) >> (j % 64)) & 1 for j in range(length)]
+        row = [0] * words
+        for j in range(length):
+            bit = 0
+            for s in offsets:
+                bit ^= src[(j + int(s)) % length]
+            row[j // 64] |= bit << (j % 64)
+        out[i, :] = np.array(row, dtype=np.uint64)

@@ -1,0 +1,253 @@
+"""The steward's pipeline: normalised records → hashed file + local map (+ rejects), in chunks.
+
+`hash_records` turns normalised records (``matcher.normalise`` output) into a validated
+:class:`~matcher.hashed_file.HashedFile` and the local map (``ref``, ``record_id``, ``row``).
+`hash_export` runs the whole steward side from an export file to the three output files, each
+written atomically (temporary file + rename), never over an existing file unless asked, and never
+touching the input. Records are processed in chunks so a progress callback can advance and memory
+stays bounded; the callback receives ``(rows done, rows total)``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from matcher import __version__
+from matcher.encodings import BloomEncoder
+from matcher.errors import ConfigError, InputFileError, OutputExistsError
+from matcher.hashed_file import (
+    HASHED_SCHEMA,
+    EncodingParams,
+    HashedFile,
+    HashedFileHeader,
+    write_hashed,
+)
+from matcher.keys import RoundKeys
+from matcher.rejects import Action, write_rejects
+from matcher.tokens import TOKEN_KINDS, NameWords, compute_tokens, date_words, name_columns
+
+__all__ = [
+    "CHUNK_ROWS",
+    "RECORD_SCHEMA",
+    "HashSummary",
+    "Progress",
+    "hash_export",
+    "hash_records",
+    "new_refs",
+]
+
+CHUNK_ROWS = 200_000
+REF_BYTES = 8
+#: Columns `hash_records` needs (matcher.normalise's output contract).
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "record_id": pl.Utf8(),
+    "pnr": pl.Utf8(),
+    "pnr_kind": pl.Utf8(),
+    "given_names": pl.List(pl.Utf8()),
+    "surnames": pl.List(pl.Utf8()),
+    "birth_date": pl.Date(),
+    "signal": pl.Utf8(),
+    "signal_date": pl.Date(),
+}
+MAP_SCHEMA: dict[str, pl.DataType] = {"ref": pl.Utf8(), "record_id": pl.Utf8(), "row": pl.Int64()}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class HashSummary:
+    """What `hash_export` did: counts (never values), the key check value and the time taken."""
+
+    rows_read: int
+    rows_hashed: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    fields_ignored: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    key_check: str = ""
+    reference_date: date | None = None
+    rows_with_id: int = 0
+
+
+def new_refs(n: int) -> pl.Series:
+    """``n`` unique random opaque record references (16 hex characters from os.urandom)."""
+    while True:
+        raw = os.urandom(REF_BYTES * n)
+        arr = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(REF_BYTES), n, [None, pa.py_buffer(raw)]
+        )
+        refs = pl.Series("ref", arr.cast(pa.large_binary()), dtype=pl.Binary).bin.encode("hex")
+        if refs.n_unique() == n:
+            return refs
+
+
+def _check_records(records: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in RECORD_SCHEMA if c not in records.columns]
+    if missing:
+        raise ConfigError(f"records lack the columns {missing}", reason="record_schema")
+    try:
+        return records.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+    except pl.exceptions.PolarsError as exc:
+        raise ConfigError("records have columns of the wrong type", reason="record_schema") from exc
+
+
+def hash_records(
+    records: pl.DataFrame,
+    *,
+    secret: bytes,
+    round_id: str,
+    agency: str,
+    params: EncodingParams | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> tuple[HashedFile, pl.DataFrame]:
+    """Hash normalised records: the hashed file (header + frame) and the local map frame."""
+    records = _check_records(records)
+    params = params if params is not None else EncodingParams()
+    keys = RoundKeys.derive(secret, round_id)
+    header = HashedFileHeader(
+        round_id=round_id,
+        agency=agency,
+        key_check=keys.key_check,
+        row_count=records.height,
+        token_kinds=list(TOKEN_KINDS),
+        encoding=params,
+        matcher_version=__version__,
+    )
+    encoder = BloomEncoder(keys, params)
+    words = NameWords(keys.subkey("words"))
+    refs = new_refs(records.height)
+    parts: list[pl.DataFrame] = []
+    total = records.height
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, max(chunk_rows, 1)):
+        chunk = records.slice(start, chunk_rows)
+        names = name_columns(chunk)
+        tokens = compute_tokens(chunk, keys, names=names, words=words)
+        bloom = encoder.encode(names, date_words(chunk["birth_date"]))
+        parts.append(
+            pl.DataFrame(
+                [
+                    refs.slice(start, chunk.height),
+                    pl.Series("agency", [agency] * chunk.height, dtype=pl.Utf8),
+                    chunk["signal"],
+                    chunk["signal_date"],
+                    *tokens.get_columns(),
+                    bloom,
+                ]
+            )
+        )
+        if progress is not None:
+            progress(start + chunk.height, total)
+    frame = (
+        pl.concat(parts).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
+        if parts
+        else pl.DataFrame(schema=HASHED_SCHEMA)
+    )
+    local_map = pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
+    return HashedFile(header=header, frame=frame), local_map
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_outputs(input_path: Path, outputs: Mapping[str, Path], overwrite: bool) -> None:
+    resolved = {name: p.resolve() for name, p in outputs.items()}
+    if len(set(resolved.values())) != len(resolved):
+        raise ConfigError("the hashed file, map and rejects must be three different files")
+    for name, p in resolved.items():
+        if p == input_path.resolve():
+            raise ConfigError(f"the {name} output would replace the input file", file=p)
+        if p.exists() and not overwrite:
+            raise OutputExistsError(f"{name} output exists; pass --overwrite to replace it", file=p)
+        if not p.parent.is_dir():
+            raise ConfigError(f"the folder for the {name} output does not exist", file=p)
+
+
+def hash_export(
+    input_path: Path | str,
+    *,
+    secret: bytes,
+    round_id: str,
+    agency: str,
+    out: Path | str,
+    map_path: Path | str,
+    rejects_path: Path | str,
+    reference_date: date,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    separator: str | None = None,
+    sheet: str | None = None,
+    params: EncodingParams | None = None,
+    overwrite: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> HashSummary:
+    """Read, normalise and hash an export; write the hashed file, the local map and the rejects."""
+    from matcher.exports import read_export
+    from matcher.normalise import normalise_export
+
+    started = time.perf_counter()
+    input_path = Path(input_path)
+    outputs = {"hashed": Path(out), "map": Path(map_path), "rejects": Path(rejects_path)}
+    _check_outputs(input_path, outputs, overwrite)
+    raw = read_export(
+        input_path, encoding=encoding, separator=separator, sheet=sheet, columns=columns
+    )
+    normalised = normalise_export(raw, reference_date=reference_date, source=input_path)
+    records = normalised.records
+    rejects = normalised.rejects
+    if records.height == 0:
+        raise InputFileError(
+            "no usable rows: every row was rejected (see the rejects file)",
+            file=input_path,
+            reason="no_rows",
+        )
+    hashed, local_map = hash_records(
+        records,
+        secret=secret,
+        round_id=round_id,
+        agency=agency,
+        params=params,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
+    write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
+    _write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="zstd"))
+    _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
+    return HashSummary(
+        rows_read=raw.frame.height,
+        rows_hashed=records.height,
+        rejected=_count(rejects, Action.ROW_REJECTED),
+        fields_ignored=_count(rejects, Action.FIELD_IGNORED),
+        warnings=_count(rejects, Action.WARNING),
+        seconds=time.perf_counter() - started,
+        key_check=hashed.header.key_check,
+        reference_date=reference_date,
+        rows_with_id=int(hashed.frame["id_token"].is_not_null().sum()),
+    )
+
+
+def _count(rejects: pl.DataFrame, action: str) -> dict[str, int]:
+    """Rows per reason for one action, largest first."""
+    chosen = rejects.filter(pl.col("action") == action)
+    if chosen.height == 0:
+        return {}
+    counts = chosen.group_by("reason").agg(pl.col("row").n_unique()).sort("row", descending=True)
+    return dict(zip(counts["reason"].to_list(), counts["row"].to_list(), strict=True))

@@ -28,7 +28,7 @@ def _root(
 
 
 # One entry per command module in matcher_cli.commands; each exposes ``register(app)``.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["inspect"]
 
 
 def _register_commands() -> None:

@@ -127,27 +127,33 @@ def surname_parts(s: str | None) -> list[str]:
     return kept or parts
 
 
-def _parts_expr(expr: pl.Expr) -> pl.Expr:
-    """Normalise, then split on spaces and hyphens into a list without empty parts."""
+def _split_expr(normalised: pl.Expr) -> pl.Expr:
+    """Split a normalised name on spaces and hyphens (it has no empty parts by construction)."""
     return (
-        normalise_name_expr(expr)
-        .str.replace_all("-", " ", literal=True)
-        .str.split(" ")
-        .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        pl.when(normalised.is_null() | (normalised == ""))
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(normalised.str.replace_all("-", " ", literal=True).str.split(" "))
     )
 
 
 def given_names_expr(expr: pl.Expr) -> pl.Expr:
     """`given_names` as a polars expression (List[String]; null input gives an empty list)."""
-    return _parts_expr(expr)
+    return _split_expr(normalise_name_expr(expr))
+
+
+_PARTICLE_RUN_RE = "(?: (?:" + "|".join(sorted(PARTICLES)) + "))+ "
 
 
 def surname_parts_expr(expr: pl.Expr) -> pl.Expr:
     """`surname_parts` as a polars expression (List[String]; null input gives an empty list)."""
-    parts = _parts_expr(expr)
-    kept = parts.list.eval(pl.element().filter(~pl.element().is_in(sorted(PARTICLES))))
-    return pl.when(kept.list.len() > 0).then(kept).otherwise(parts)
+    normalised = normalise_name_expr(expr)
+    spaced = pl.lit(" ") + normalised.str.replace_all("-", " ", literal=True) + pl.lit(" ")
+    kept = spaced.str.replace_all(_PARTICLE_RUN_RE, " ").str.strip_chars(" ")
+    return (
+        pl.when(kept.is_null() | (kept == ""))
+        .then(_split_expr(normalised))
+        .otherwise(kept.str.split(" "))
+    )
 
 
 def fold(s: str | None) -> str | None:

@@ -26,7 +26,7 @@ and not (a given name or surname part and a birth date). Everything is polars ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -92,6 +92,18 @@ def _reject_frame(
     )
 
 
+def _on_unique(values: pl.Series, build: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+    """Apply ``build`` to the distinct values only and spread the result back (names and dates
+    repeat a lot, so this does the expensive string work once per distinct value)."""
+    distinct = values.unique()
+    if distinct.len() * 2 > values.len():
+        return build(values)
+    table = build(distinct).with_columns(distinct.alias("__key"))
+    keys = pl.DataFrame({"__key": values})
+    joined = keys.join(table, on="__key", how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop("__key")
+
+
 def _split_full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(given part, surname part) of a full name; see the module docstring for the rule."""
     comma = full.str.contains(",", literal=True)
@@ -151,9 +163,11 @@ def normalise_export(
         for fld in MAX_CELL_CHARS
     )
 
-    ids = parse_identity_numbers(frame["personnummer"], reference_date)
-    births = parse_dates(frame["birth_date"], reference_date, latest=reference_date)
-    signals = parse_dates(frame["signal_date"], reference_date)
+    ids = _on_unique(frame["personnummer"], lambda v: parse_identity_numbers(v, reference_date))
+    births = _on_unique(
+        frame["birth_date"], lambda v: parse_dates(v, reference_date, latest=reference_date)
+    )
+    signals = _on_unique(frame["signal_date"], lambda v: parse_dates(v, reference_date))
     frame = frame.with_columns(
         ids.to_series(0),
         ids.to_series(1),
@@ -180,9 +194,16 @@ def normalise_export(
         & pl.col("pnr_birth_date").is_not_null()
         & (pl.col("_birth_col") != pl.col("pnr_birth_date"))
     )
+    frame = frame.with_columns(_first=first, _last=last)
+    given = _on_unique(
+        frame["_first"], lambda v: v.to_frame().select(given_names_expr(pl.col(v.name)))
+    )
+    surnames = _on_unique(
+        frame["_last"], lambda v: v.to_frame().select(surname_parts_expr(pl.col(v.name)))
+    )
     frame = frame.with_columns(
-        given_names=given_names_expr(first),
-        surnames=surname_parts_expr(last),
+        given_names=given.to_series(0),
+        surnames=surnames.to_series(0),
         birth_date=pl.coalesce(pl.col("_birth_col"), pl.col("pnr_birth_date")),
         _mismatch=pl.when(mismatch).then(pl.lit(Reason.BIRTH_DATE_MISMATCH.value)),
         record_id=pl.coalesce(pl.col("record_id"), pl.col("row").cast(pl.String)),

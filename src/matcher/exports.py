@@ -691,6 +691,10 @@ def read_export(
         pl.col("row"),
         *(pl.col(f"__col{index[h]}").alias(fld) for fld, h in mapping.fields.items()),
     )
+    if frame.height == 0 and rejects.height == 0:
+        raise InputFileError(
+            "the file has a header but no data rows", file=path, row=header_row, reason="no_rows"
+        )
     info = ExportInfo(
         path=path,
         format=fmt,

@@ -323,3 +323,13 @@ def test_parquet(tmp_path: Path) -> None:
     assert export.frame["personnummer"].to_list() == ["200801212242", "801213578"]
     assert export.frame["birth_date"].to_list() == ["2008-01-21", None]
     assert "Anteckning" not in export.frame.columns
+
+
+def test_empty_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    wb.add_worksheet("Blad1")
+    wb.close()
+    with pytest.raises(InputFileError) as err:
+        read_export(path)
+    assert err.value.reason == "empty_file"

@@ -555,17 +555,23 @@ def _read_xlsx(
                 )
         else:
             chosen = list(range(len(names)))
-        best: tuple[int, int, pl.DataFrame, int] | None = None
+        best: tuple[int, int, int] | None = None
         for idx in chosen:
-            grid = reader.load_sheet(idx, header_row=None, dtypes="string").to_polars()
-            if grid.width == 0:
+            head = reader.load_sheet(
+                idx, header_row=None, dtypes="string", n_rows=_HEADER_SCAN_ROWS
+            ).to_polars()
+            if head.width == 0 or head.height == 0:
                 continue
-            rows = grid.head(_HEADER_SCAN_ROWS).rows()
+            rows = head.rows()
             h = _find_header(rows, overrides)
-            score = _recognised(rows[h], overrides) if rows else 0
+            score = _recognised(rows[h], overrides)
             if best is None or score > best[0]:
-                best = (score, idx, grid, h)
-    except ConfigError:
+                best = (score, idx, h)
+        if best is None:
+            raise InputFileError("the workbook has no data", file=path, reason="empty_file")
+        _, idx, h = best
+        grid = reader.load_sheet(idx, header_row=None, dtypes="string").to_polars()
+    except (ConfigError, InputFileError):
         raise
     except Exception as exc:  # fastexcel raises its own tree; any of them means unreadable
         raise InputFileError(
@@ -573,9 +579,6 @@ def _read_xlsx(
             file=path,
             reason="xlsx_unreadable",
         ) from exc
-    if best is None:
-        raise InputFileError("the workbook has no data", file=path, reason="empty_file")
-    _, idx, grid, h = best
     first = _xlsx_first_row(path, idx)
     headers = ["" if v is None else str(v).strip() for v in grid.row(h)]
     grid = grid.rename({c: f"__col{i}" for i, c in enumerate(grid.columns)})

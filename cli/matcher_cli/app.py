@@ -28,7 +28,7 @@ def _root(
 
 
 # One entry per command module in matcher_cli.commands; each exposes ``register(app)``.
-COMMAND_MODULES: list[str] = ["inspect", "link"]
+COMMAND_MODULES: list[str] = ["inspect", "link", "serve", "round", "upload", "results"]
 
 
 def _register_commands() -> None:

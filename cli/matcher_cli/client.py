@@ -1,0 +1,140 @@
+"""httpx client for the coordinator service, used by ``matcher round|upload|results``.
+
+Server URL and token come from flags or ``MATCHER_SERVER`` / ``MATCHER_TOKEN`` (one small
+settings class). Every refusal becomes a :class:`ServiceError` carrying the service's message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matcher.errors import ConfigError, MatcherError
+
+UPLOAD_CHUNK = 1 << 20
+
+
+class ServiceError(MatcherError):
+    """Raised when the coordinator service cannot be reached or refuses a request."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+        super().__init__(message, reason=reason)
+        self.status = status
+
+
+class ClientSettings(BaseSettings):
+    """Where the service is and which token to present (``MATCHER_SERVER``, ``MATCHER_TOKEN``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore")
+
+    server: str = "http://127.0.0.1:8000"
+    token: SecretStr | None = None
+    timeout: float = 600.0
+
+
+def client_settings(server: str | None, token: str | None) -> ClientSettings:
+    """Settings from flags, falling back to the environment."""
+    given = {"server": server, "token": token}
+    return ClientSettings(**{key: value for key, value in given.items() if value})
+
+
+class MatcherClient:
+    """Thin wrapper over the coordinator API: one method per endpoint the CLI uses."""
+
+    def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None):
+        if settings.token is None:
+            raise ConfigError("no token: pass --token or set MATCHER_TOKEN", reason="token")
+        self._http = httpx.Client(
+            base_url=settings.server.rstrip("/"),
+            headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},
+            timeout=settings.timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> MatcherClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceError(
+                f"cannot reach the coordinator service at {self._http.base_url} "
+                f"({type(exc).__name__})",
+                reason="unreachable",
+            ) from None
+        if response.is_success:
+            return response.json()
+        try:
+            body = response.json()
+            detail, reason = str(body.get("detail")), body.get("reason")
+        except ValueError:
+            detail, reason = response.reason_phrase, None
+        raise ServiceError(
+            f"the service refused the request ({response.status_code}): {detail}",
+            status=response.status_code,
+            reason=reason,
+        )
+
+    def create_round(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Open a round; the response holds each agency's token, shown once."""
+        return dict(self._request("POST", "/rounds", json=body))
+
+    def list_rounds(self) -> list[dict[str, Any]]:
+        """Every live round."""
+        return list(self._request("GET", "/rounds")["rounds"])
+
+    def round_status(self, round_id: str) -> dict[str, Any]:
+        """A round's terms, agencies, uploads and latest job."""
+        return dict(self._request("GET", f"/rounds/{round_id}"))
+
+    def start_match(self, round_id: str) -> dict[str, Any]:
+        """Start matching; returns the queued job."""
+        return dict(self._request("POST", f"/rounds/{round_id}/match"))
+
+    def match_status(self, round_id: str) -> dict[str, Any]:
+        """The round's latest job."""
+        return dict(self._request("GET", f"/rounds/{round_id}/match"))
+
+    def wait_for_match(self, round_id: str, *, poll: float = 0.5) -> dict[str, Any]:
+        """Poll until the round's job is done or failed."""
+        while True:
+            job = self.match_status(round_id)
+            if job["status"] in ("done", "failed"):
+                return job
+            time.sleep(poll)
+
+    def purge(self, round_id: str) -> dict[str, Any]:
+        """Purge a round now."""
+        return dict(self._request("DELETE", f"/rounds/{round_id}"))
+
+    def round_results(self, round_id: str) -> dict[str, Any]:
+        """The coordinator's case list and suppressed counts."""
+        return dict(self._request("GET", f"/rounds/{round_id}/results"))
+
+    def upload(self, round_id: str, path: Path) -> dict[str, Any]:
+        """Stream a hashed file to the service (replacing this agency's previous upload)."""
+        size = path.stat().st_size
+
+        def chunks() -> Iterator[bytes]:
+            with path.open("rb") as handle:
+                while chunk := handle.read(UPLOAD_CHUNK):
+                    yield chunk
+
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        return dict(
+            self._request("PUT", f"/rounds/{round_id}/upload", content=chunks(), headers=headers)
+        )
+
+    def own_results(self, round_id: str) -> dict[str, Any]:
+        """This agency's view of the round's cases."""
+        return dict(self._request("GET", f"/rounds/{round_id}/results/own"))

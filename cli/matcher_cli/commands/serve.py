@@ -1,0 +1,47 @@
+"""`matcher serve`: run the coordinator service (uvicorn), showing a generated token once."""
+
+from __future__ import annotations
+
+import typer
+from rich.panel import Panel
+
+from matcher_cli.console import console, reported_errors
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    rotate_token: bool = typer.Option(
+        False, "--new-coordinator-token", help="Replace a generated coordinator token (lost it?)."
+    ),
+) -> None:
+    """Start the coordinator service; settings come from MATCHER_* environment variables."""
+    with reported_errors():
+        import uvicorn
+        from pydantic import ValidationError
+
+        from matcher.errors import ConfigError
+        from matcher_api.main import create_app, prepare_database
+        from matcher_api.settings import get_settings
+
+        try:
+            settings = get_settings()
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
+            raise ConfigError(f"invalid MATCHER_* settings: {fields}", reason="settings") from None
+        token = prepare_database(settings, rotate_token=rotate_token)
+        if token is not None:
+            console.print(
+                Panel(
+                    f"{token}\n\nThis is shown once and stored only as a hash. Keep it safe; "
+                    "`matcher serve --new-coordinator-token` replaces it.",
+                    title="coordinator token",
+                )
+            )
+        console.print(f"matcher coordinator service on http://{host}:{port} (docs at /docs)")
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `matcher serve`."""
+    app.command("serve")(serve_command)

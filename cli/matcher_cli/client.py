@@ -48,7 +48,7 @@ class MatcherClient:
     """Thin wrapper over the coordinator API: one method per endpoint the CLI uses."""
 
     def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None):
-        if settings.token is None:
+        if settings.token is None or not settings.token.get_secret_value().strip():
             raise ConfigError("no token: pass --token or set MATCHER_TOKEN", reason="token")
         self._http = httpx.Client(
             base_url=settings.server.rstrip("/"),
@@ -66,6 +66,10 @@ class MatcherClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
+        except httpx.LocalProtocolError:
+            raise ConfigError(
+                "the request could not be sent; check the token and --server URL", reason="request"
+            ) from None
         except httpx.HTTPError as exc:
             raise ServiceError(
                 f"cannot reach the coordinator service at {self._http.base_url} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import multiprocessing
 import secrets
@@ -132,6 +133,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         }
         listing = (case_list.height, to_parquet(case_list))
         record_count = int(result.cases.height)
+        stats = json.dumps(result.stats.as_dict(), sort_keys=True)
     except MatcherError as exc:
         _fail(factory, round_id, job_id, str(exc))
         return
@@ -152,6 +154,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
             case_count=listing[0],
             record_count=record_count,
             core_seconds=core_seconds,
+            stats_json=stats,
         )
         store.record_audit(
             session,
@@ -177,7 +180,9 @@ def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: s
 def _warm_up() -> None:
     """Import the heavy modules in the worker ahead of the first job."""
     with contextlib.suppress(ImportError):
-        import matcher.linkage  # noqa: F401
+        from matcher.linkage import warm_up
+
+        warm_up()
 
 
 class MatchRunner:

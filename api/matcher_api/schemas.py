@@ -7,7 +7,7 @@ accident. No model has a field for a similarity score or another agency's refs.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -112,6 +112,12 @@ class JobPublic(BaseModel):
     error: str | None = Field(None, examples=[None])
     case_count: int | None = Field(None, examples=[37])
     record_count: int | None = Field(None, examples=[7214])
+    core_seconds: float | None = Field(None, description="time spent in the linkage core")
+    stats: dict[str, Any] | None = Field(
+        None,
+        description="the core's counts and stage timings (no identifiers)",
+        examples=[{"records": 7214, "clusters": 6890, "cases": 37}],
+    )
 
 
 class AgencyStatusPublic(BaseModel):

@@ -147,6 +147,7 @@ class MatchJob(Base):
     case_count: Mapped[int | None]
     record_count: Mapped[int | None]
     core_seconds: Mapped[float | None] = mapped_column(Float)
+    stats_json: Mapped[str | None] = mapped_column(Text)
 
 
 class AgencyResult(Base):

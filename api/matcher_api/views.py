@@ -57,6 +57,8 @@ def job_public(job: store.MatchJob) -> JobPublic:
         error=job.error,
         case_count=job.case_count,
         record_count=job.record_count,
+        core_seconds=job.core_seconds,
+        stats=json.loads(job.stats_json) if job.stats_json else None,
     )
 
 

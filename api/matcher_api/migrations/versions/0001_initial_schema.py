@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("case_count", sa.Integer(), nullable=True),
         sa.Column("record_count", sa.Integer(), nullable=True),
         sa.Column("core_seconds", sa.Float(), nullable=True),
+        sa.Column("stats_json", sa.Text(), nullable=True),
         _round_fk("match_jobs"),
         sa.PrimaryKeyConstraint("id", name="pk_match_jobs"),
     )

@@ -1,0 +1,229 @@
+"""Synthetic agencies: valid identifiers, complete truth, rates, real-looking files, determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.errors import ConfigError, OutputExistsError
+from matcher.synth import (
+    ERROR_TYPES,
+    SynthConfig,
+    config_from_options,
+    generate,
+    luhn_check_digit,
+    synthesize,
+)
+
+ALL_AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "elevhalsa", "bup")
+
+
+def _luhn_ok(ten: str) -> bool:
+    """Luhn over a 10-digit number (independent twin of the library's check)."""
+    total = 0
+    for i, ch in enumerate(ten[:9]):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d // 10 + d % 10
+    return (10 - total % 10) % 10 == int(ten[9])
+
+
+def _ten_digits(written: str) -> str:
+    """The 10-digit form of a written identity number (9 digits: leading zero was lost)."""
+    digits = "".join(ch for ch in written if ch.isdigit())
+    if len(digits) == 12:
+        return digits[2:]
+    if len(digits) == 9:
+        return "0" + digits
+    return digits
+
+
+def _joined(data_exports: dict[str, pl.DataFrame], config: SynthConfig) -> pl.DataFrame:
+    """All exports in standard column names, with their agency."""
+    frames = []
+    for name, frame in data_exports.items():
+        headers = config.profiles[name].headers
+        renamed = frame.rename({h: f for f, h in headers.items()})
+        frames.append(renamed.with_columns(agency=pl.lit(name)))
+    return pl.concat(frames, how="diagonal")
+
+
+@given(st.lists(st.integers(0, 9), min_size=9, max_size=9))
+def test_luhn_matches_reference(nine: list[int]) -> None:
+    check = int(luhn_check_digit(np.array([nine]))[0])
+    assert _luhn_ok("".join(map(str, nine)) + str(check))
+
+
+@settings(max_examples=15)
+@given(seed=st.integers(0, 2**32 - 1), children=st.integers(1, 400))
+def test_generated_numbers_valid_and_truth_complete(seed: int, children: int) -> None:
+    config = SynthConfig(
+        children=children, seed=seed, agencies=ALL_AGENCIES, samordningsnummer_share=0.1
+    )
+    data = generate(config)
+    rows = _joined(data.exports, config).join(
+        data.truth, on=["agency", "record_id"], how="full", coalesce=True
+    )
+    # The truth covers every record exactly once, and record ids are unique per agency.
+    assert rows.height == data.truth.height == sum(f.height for f in data.exports.values())
+    assert rows["child_id"].null_count() == 0 and rows["first_name"].null_count() == 0
+    assert not data.truth.select("agency", "record_id").is_duplicated().any()
+    assert set(data.truth["error_types"].explode().drop_nulls()) <= set(ERROR_TYPES)
+
+    id_errors = {
+        "id_typo",
+        "id_transposition",
+        "id_missing",
+        "local_number",
+    }
+    for row in rows.iter_rows(named=True):
+        labels = set(row["error_types"])
+        written = row["personnummer"]
+        if row["id_kind"] == "none":
+            assert written is None or "local_number" in labels
+            continue
+        if "id_missing" in labels:
+            assert written is None
+            continue
+        ten = _ten_digits(written)
+        assert len(ten) == 10
+        if labels & id_errors:
+            wrong_valid = "id_wrong_but_valid" in labels
+            assert _luhn_ok(ten) == wrong_valid
+            continue
+        assert _luhn_ok(ten)
+        day = int(ten[4:6])
+        if row["id_kind"] == "samordningsnummer":
+            assert 61 <= day <= 91
+        else:
+            assert 1 <= day <= 31
+            born = date(2000 + int(ten[:2]), int(ten[2:4]), day)
+            age = (config.reference_date - born).days / 365.25
+            assert 5.9 < age < 18.1
+        if "ascii_fold" in labels and "icao_spelling" not in labels:
+            for value in (row["first_name"], row["last_name"]):
+                assert not set("åäöéÅÄÖÉ") & set(value)
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    first = generate(SynthConfig(children=300, seed=7))
+    again = generate(SynthConfig(children=300, seed=7))
+    other = generate(SynthConfig(children=300, seed=8))
+    assert first.truth.equals(again.truth)
+    for name in first.exports:
+        assert first.exports[name].equals(again.exports[name])
+    assert not first.truth.equals(other.truth)
+
+
+def test_rates_are_respected_roughly() -> None:
+    config = SynthConfig(
+        children=20_000,
+        seed=11,
+        id_typo_rate=0.1,
+        id_missing_rate=0.05,
+        name_typo_rate=0.08,
+        birth_date_missing_rate=0.1,
+        samordningsnummer_share=0.05,
+        no_number_share=0.03,
+    )
+    truth = generate(config).truth
+    n = truth.height
+
+    def share(label: str, among: pl.Expr | None = None) -> float:
+        frame = truth if among is None else truth.filter(among)
+        return frame["error_types"].list.contains(label).mean()  # type: ignore[return-value]
+
+    has_number = pl.col("id_kind") != "none"
+    assert share("id_typo", has_number) == pytest.approx(0.1, abs=0.015)
+    assert share("id_missing", has_number) == pytest.approx(0.05, abs=0.01)
+    assert share("birth_date_missing") == pytest.approx(0.1, abs=0.015)
+    typos = sum(share(x) for x in ("name_substitution", "name_deletion", "name_doubling"))
+    assert typos == pytest.approx(0.08, abs=0.015)
+    children = truth.unique("child_id")
+    kinds = children["id_kind"].value_counts(normalize=True)
+    got = dict(zip(kinds["id_kind"], kinds["proportion"], strict=True))
+    assert got["samordningsnummer"] == pytest.approx(0.05, abs=0.01)
+    assert got["none"] == pytest.approx(0.03, abs=0.01)
+    # Children on several lists: about 22 % of children by the default distribution.
+    per_child = truth.group_by("child_id").agg(pl.col("agency").n_unique().alias("n"))
+    assert (per_child["n"] >= 2).mean() == pytest.approx(0.22, abs=0.03)
+    assert n > 20_000
+
+
+def test_files_are_written_like_agency_exports(tmp_path: Path) -> None:
+    config = SynthConfig(children=400, seed=5, agencies=ALL_AGENCIES)
+    out = synthesize(config, tmp_path)
+    manifest = json.loads(out.manifest.read_text(encoding="utf-8"))
+    truth = pl.read_parquet(out.truth)
+    assert set(manifest["agencies"]) == set(ALL_AGENCIES)
+    for name, path in out.files.items():
+        profile = config.profiles[name]
+        info = manifest["agencies"][name]
+        mapping = tomllib.loads((tmp_path / info["mapping"]).read_text(encoding="utf-8"))
+        assert mapping["columns"] == {h: f for f, h in profile.headers.items()}
+        raw = path.read_bytes()
+        if path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            sheet = book.active
+            grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+            assert grid[0][0] == profile.title
+            assert grid[2] == list(profile.headers.values())
+            pnr_col = grid[2].index(profile.headers["personnummer"])
+            ids = [r[pnr_col] for r in grid[3:] if r[pnr_col] is not None]
+            assert ids and all(isinstance(v, str) for v in ids)  # text, leading zeros kept
+            date_col = grid[2].index(profile.headers["signal_date"])
+            assert all(isinstance(r[date_col], datetime) for r in grid[3:])  # real date cells
+            body = grid[3:]
+        else:
+            if profile.encoding == "cp1252":
+                assert not raw.startswith(b"\xef\xbb\xbf")
+                text = raw.decode("cp1252")
+                with pytest.raises(UnicodeDecodeError):
+                    raw.decode("utf-8")  # Swedish letters are single Windows-1252 bytes
+            elif profile.encoding == "utf-8-sig":
+                assert raw.startswith(b"\xef\xbb\xbf")
+                text = raw.decode("utf-8-sig")
+            else:
+                text = raw.decode("utf-8")
+            assert ("\r\n" in text) == (profile.line_terminator == "\r\n")
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter)
+            grid = list(reader)
+            assert grid[0] == list(profile.headers.values())
+            body = grid[1:]
+        assert len(body) == info["rows"] == truth.filter(pl.col("agency") == name).height
+        id_col = list(profile.headers).index("record_id")
+        assert {str(r[id_col]) for r in body} == set(
+            truth.filter(pl.col("agency") == name)["record_id"]
+        )
+
+
+def test_existing_output_is_not_overwritten(tmp_path: Path) -> None:
+    config = SynthConfig(children=20, seed=1)
+    synthesize(config, tmp_path)
+    with pytest.raises(OutputExistsError):
+        synthesize(config, tmp_path)
+    synthesize(config, tmp_path, overwrite=True)
+
+
+def test_large_excel_falls_back_to_csv(tmp_path: Path) -> None:
+    out = synthesize(SynthConfig(children=200, seed=2, xlsx_max_rows=10), tmp_path)
+    assert out.files["fritid"].suffix == ".csv"
+    assert any("fritid" in note for note in out.notes)
+
+
+def test_bad_settings_raise_config_error() -> None:
+    with pytest.raises(ConfigError, match="agencies"):
+        config_from_options({"agencies": ("skola", "nope")})
+    with pytest.raises(ConfigError):
+        config_from_options({"id_typo_rate": 1.5})
+    assert config_from_options({"children": 5, "seed": None}).children == 5

@@ -243,3 +243,48 @@ def linkage_case_rows(draw: _st.DrawFn, max_cases: int = 8) -> _polars.DataFrame
         "signal_date": _polars.Date,
     }
     return _polars.DataFrame(rows, schema=schema)
+
+
+# --- Synthetic data and evaluation: small clusterings with a truth (helper E) ---------------------
+import polars as _pe  # noqa: E402
+
+EVAL_LABELS = ("id_typo", "name_deletion", "surname_dropped")
+
+
+@_st.composite
+def clusterings(draw: _st.DrawFn, max_records: int = 30) -> tuple[_pe.DataFrame, _pe.DataFrame]:
+    """(predicted clusters, truth) over the same records: few agencies, children and clusters.
+
+    Small id spaces make clusters and children overlap in every way (merges, splits, both);
+    cluster ids are strings, some records are left out of the prediction (singletons).
+    """
+    n = draw(_st.integers(0, max_records))
+    agencies = ("skola", "polis", "socialtjanst", "fritid")
+    rows = []
+    for i in range(n):
+        rows.append(
+            {
+                "agency": draw(_st.sampled_from(agencies)),
+                "record_id": f"R{i:03d}",
+                "child_id": draw(_st.integers(0, 6)),
+                "cluster": draw(_st.integers(0, 6)),
+                "error_types": draw(_st.lists(_st.sampled_from(EVAL_LABELS), unique=True)),
+                "id_kind": draw(_st.sampled_from(["personnummer", "samordningsnummer", "none"])),
+                "predicted": draw(_st.booleans() | _st.just(True)),
+            }
+        )
+    schema = {
+        "agency": _pe.String,
+        "record_id": _pe.String,
+        "child_id": _pe.Int64,
+        "cluster": _pe.Int64,
+        "error_types": _pe.List(_pe.String),
+        "id_kind": _pe.String,
+        "predicted": _pe.Boolean,
+    }
+    frame = _pe.DataFrame(rows, schema=schema)
+    truth = frame.select("agency", "record_id", "child_id", "error_types", "id_kind")
+    predicted = frame.filter(_pe.col("predicted")).select(
+        "agency", "record_id", _pe.format("c{}", _pe.col("cluster")).alias("cluster_id")
+    )
+    return predicted, truth

@@ -6,15 +6,15 @@ window is set at all: once a coordinator asks for a window, an undated signal ca
 to fall inside it. So widening the window (or dropping it) never removes a case, and raising
 ``k`` never adds one. A case lists only the records that count (its evidence).
 
-Case ids (``C-00001``…) are pseudonymous: cases are numbered after sorting them by a BLAKE2b
-digest of their sorted member (agency, ref) pairs. Refs are random, so the numbering carries
-no information about agencies, rows or people, and the same input gives the same ids whatever
-the order of its files and rows.
+Case ids (``C-00001``…) are pseudonymous: cases are numbered in the order of the smallest
+hash of their member refs. Refs are random opaque strings, so this order is a random
+permutation of the cases that carries nothing about agencies, rows or people, and the same
+input gives the same ids whatever the order of its files and rows (polars' hash is fixed
+within a polars version; ids are not promised to survive an upgrade).
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 import polars as pl
@@ -28,6 +28,8 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "signal": pl.Utf8(),
     "signal_date": pl.Date(),
 }
+
+_SEED = 0x5EED
 
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Utf8(),
@@ -67,42 +69,26 @@ def find_cases(
 ) -> pl.DataFrame:
     """Case rows (case_id, agency, ref, signal, signal_date) from records with a cluster_id."""
     check_window(k, window_from, window_to)
-    counted = records.filter(in_window(window_from, window_to))
-    wanted = (
-        counted.group_by("cluster_id")
-        .agg(pl.col("agency").n_unique().alias("n_agencies"))
-        .filter(pl.col("n_agencies") >= k)
-        .select("cluster_id")
+    counted = records.filter(in_window(window_from, window_to)).with_columns(
+        _agency=pl.col("agency").hash(_SEED), _ref=pl.col("ref").hash(_SEED)
     )
-    rows = counted.join(wanted, on="cluster_id", how="semi").sort("cluster_id", "agency", "ref")
-    if rows.height == 0:
-        return pl.DataFrame(schema=CASE_SCHEMA)
     keys = (
-        rows.group_by("cluster_id", maintain_order=True)
-        .agg(pl.concat_str("agency", "ref", separator="\x1f").alias("members"))
-        .with_columns(
-            digest=pl.col("members").map_elements(_digest, return_dtype=pl.Binary),
-        )
-        .sort("digest")
-        .with_row_index("number", offset=1)
+        counted.group_by("cluster_id")
+        .agg(pl.col("_agency").n_unique().alias("_agencies"), pl.col("_ref").min().alias("_key"))
+        .filter(pl.col("_agencies") >= k)
+        .sort("_key", "cluster_id")
+        .with_row_index("_number", offset=1)
     )
+    if keys.height == 0:
+        return pl.DataFrame(schema=CASE_SCHEMA)
     width = max(5, len(str(keys.height)))
-    keys = keys.select(
-        "cluster_id",
-        case_id=pl.format("C-{}", pl.col("number").cast(pl.Utf8).str.zfill(width)),
-    )
     return (
-        rows.join(keys, on="cluster_id")
+        counted.join(keys.select("cluster_id", "_number"), on="cluster_id")
+        .sort("_number", "agency", "ref")
+        .with_columns(case_id=pl.format("C-{}", pl.col("_number").cast(pl.Utf8).str.zfill(width)))
         .select(list(CASE_SCHEMA))
         .cast(CASE_SCHEMA)  # type: ignore[arg-type]
-        .sort("case_id", "agency", "ref")
     )
-
-
-def _digest(members: pl.Series) -> bytes:
-    """Order-free digest of one case's members (sorted, then hashed)."""
-    joined = "\x1e".join(sorted(members.to_list()))
-    return hashlib.blake2b(joined.encode(), digest_size=16).digest()
 
 
 def summarise_cases(cases: pl.DataFrame) -> pl.DataFrame:

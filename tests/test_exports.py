@@ -333,3 +333,12 @@ def test_empty_workbook(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as err:
         read_export(path)
     assert err.value.reason == "empty_file"
+
+
+def test_stray_control_character_tolerated_but_many_refused(tmp_path: Path) -> None:
+    one = _standard().replace("Hög frånvaro", "Hög\x0bfrånvaro")
+    assert read_export(_csv(tmp_path, one)).frame.height == 3
+    many = _standard() + "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\n"
+    with pytest.raises(InputFileError) as err:
+        read_export(_csv(tmp_path, many))
+    assert err.value.reason == "binary_content"

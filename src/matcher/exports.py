@@ -5,9 +5,11 @@ standard field (`STANDARD_FIELDS`); every other column of the file is dropped ri
 reading and goes no further. The input file is only read, never modified.
 
 - CSV: encoding detected by a strict rule (a BOM decides; else strict UTF-8; else Windows-1252,
-  whose five undefined bytes make garbage fail), separator ``;``, ``,`` or tab detected from the
-  first lines (the one that splits them most consistently). UTF-16 with a BOM (Excel's "Unicode
-  text") is read too. Both can be overridden.
+  whose five undefined bytes make garbage fail). This is deterministic where a statistical guesser
+  such as charset-normalizer can pick a wrong code page for a short Swedish file. Separator ``;``,
+  ``,`` or tab detected from the first lines (the one that splits them most consistently). UTF-16
+  with a BOM (Excel's "Unicode text") is read too. Both can be overridden. NUL bytes, or more than
+  a few stray control characters, mean the file is not a text export.
 - Excel .xlsx (through fastexcel): title rows above the header are skipped, the sheet with a
   recognised header is chosen (or ``sheet``), date cells arrive as ISO text and numeric cells as
   digits without ``.0`` (a personnummer stored as a number shows up with its leading zero lost;
@@ -163,7 +165,10 @@ _RANK: dict[str, tuple[str, int]] = {
 _SEPARATORS = (";", ",", "\t")
 _SNIFF_LINES = 50
 _HEADER_SCAN_ROWS = 30
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A few stray control characters (a vertical tab pasted into a notes cell) are tolerated; a text
+# export with more than this many, or more than one per thousand characters, is binary.
+_MAX_STRAY_CONTROLS = 8
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _PARQUET_MAGIC = b"PAR1"
@@ -429,13 +434,21 @@ def _read_csv(
     """CSV → (grid of data rows with ``row``, headers, header row, rejects, encoding, separator)."""
     text, used_encoding = _decode(data, encoding, path)
     text = text.removeprefix("\ufeff")
-    bad = _CONTROL_RE.search(text)
-    if bad is not None:
-        what = "NUL bytes" if bad.group() == "\x00" else "control characters"
+    nul = text.find("\x00")
+    if nul >= 0:
         raise InputFileError(
-            f"the file contains {what}; it is not a plain text export",
+            "the file contains NUL bytes; it is not a plain text export",
             file=path,
-            row=text.count("\n", 0, bad.start()) + 1,
+            row=text.count("\n", 0, nul) + 1,
+            reason="binary_content",
+        )
+    controls = _CONTROL_RE.findall(text, 0, 1 << 20)
+    if len(controls) > max(_MAX_STRAY_CONTROLS, len(text[: 1 << 20]) // 1000):
+        first = _CONTROL_RE.search(text)
+        raise InputFileError(
+            "the file is full of control characters; it is not a plain text export",
+            file=path,
+            row=None if first is None else text.count("\n", 0, first.start()) + 1,
             reason="binary_content",
         )
     if not text.strip():
@@ -460,7 +473,12 @@ def _read_csv(
             )
     width = len(headers)
     names = [f"c{i}" for i in range(width + 1)]
-    payload = data if used_encoding == "utf-8" else text.encode("utf-8")
+    if used_encoding == "utf-8":
+        payload = data
+    elif used_encoding == "utf-8-sig":
+        payload = data[3:]
+    else:
+        payload = text.encode("utf-8")
     try:
         grid = pl.read_csv(
             payload,

@@ -54,6 +54,12 @@ def reading_options(
     return merged, merged.columns
 
 
+def _shown_header(header: str, limit: int = 60) -> str:
+    """A header for display: one line, at most ``limit`` characters."""
+    flat = " ".join(header.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _shown_separator(sep: str | None) -> str:
     return "-" if sep is None else {"\t": "tab", ";": "';'", ",": "','"}.get(sep, repr(sep))
 
@@ -115,16 +121,16 @@ def inspect_command(
     for header in info.headers:
         fld = by_header.get(header)
         if fld is None:
-            table.add_row(header, "[dim]ignored[/]", "")
+            table.add_row(_shown_header(header), "[dim]ignored[/]", "")
             continue
         filled = frame.select(
             (pl.col(fld).is_not_null() & (pl.col(fld).str.strip_chars() != "")).sum()
         ).item()
         rate = f"{100 * filled / frame.height:.1f}%" if frame.height else "-"
-        table.add_row(header, fld, rate)
+        table.add_row(_shown_header(header), fld, rate)
     console.print(table)
     for header in info.mapping.unmatched_overrides:
-        console.print(f"[yellow]mapping names a column the file lacks:[/] {header}")
+        console.print(f"[yellow]mapping names a column the file lacks:[/] {_shown_header(header)}")
 
     rejects = pl.concat([export.rejects, normalised.rejects])
     usable = normalised.records.height

@@ -28,7 +28,16 @@ def _root(
 
 
 # One entry per command module in matcher_cli.commands; each exposes ``register(app)``.
-COMMAND_MODULES: list[str] = ["inspect", "link", "serve", "round", "upload", "results"]
+COMMAND_MODULES: list[str] = [
+    "inspect",
+    "link",
+    "serve",
+    "round",
+    "upload",
+    "results",
+    "synth",
+    "evaluate",
+]
 
 
 def _register_commands() -> None:

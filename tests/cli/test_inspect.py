@@ -63,3 +63,11 @@ def test_inspect_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["inspect", str(EXAMPLE), "--reference-date", "1/11"])
     assert result.exit_code == 2
+
+
+def test_inspect_headers_are_not_markup(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("Personnummer;[bold]Anteckning[/bold]\n20080121-2242;x\n", encoding="utf-8")
+    result = runner.invoke(app, ["inspect", str(path), "--reference-date", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "[bold]Anteckning[/bold]" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from matcher.errors import ConfigError
@@ -55,9 +56,9 @@ def reading_options(
 
 
 def _shown_header(header: str, limit: int = 60) -> str:
-    """A header for display: one line, at most ``limit`` characters."""
+    """A header for display: one line, at most ``limit`` characters, rich markup escaped."""
     flat = " ".join(header.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return escape(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def _shown_separator(sep: str | None) -> str:
@@ -100,7 +101,7 @@ def inspect_command(
         )
 
     summary = Table(show_header=False, box=None)
-    summary.add_row("file", file.name)
+    summary.add_row("file", escape(file.name))
     summary.add_row("format", info.format)
     if info.format == "csv":
         summary.add_row("encoding", info.encoding or "-")

@@ -224,3 +224,9 @@ def test_reports_and_errors_never_contain_values(
     for text in outputs:
         for secret in secrets:
             assert secret not in text
+
+
+def test_empty_frame_keeps_schema() -> None:
+    result = _norm(pl.DataFrame(schema={"personnummer": pl.String, "row": pl.Int64}))
+    assert result.records.height == 0
+    assert dict(result.records.schema) == RECORDS_SCHEMA

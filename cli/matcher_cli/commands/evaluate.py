@@ -78,8 +78,10 @@ def summary_table(result: Any, title: str = "linkage quality") -> Table:
 def breakdown_table(frame: pl.DataFrame) -> Table:
     """Recall and false links per error type and identity kind."""
     table = Table(title="by error type (pairs with at least one such record)", title_justify="left")
-    for column in ("group", "label", "records", "true pairs", "missed", "recall", "false pairs"):
-        table.add_column(column, justify="left" if column in ("group", "label") else "right")
+    table.add_column("group")
+    table.add_column("label", no_wrap=True, min_width=22)
+    for column in ("records", "true pairs", "missed", "recall", "false pairs"):
+        table.add_column(column, justify="right")
     for row in frame.iter_rows(named=True):
         recall = row["recall"]
         style = "" if recall >= 0.97 else "[yellow]" if recall >= 0.9 else "[red]"

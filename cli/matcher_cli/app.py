@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "results",
     "synth",
     "evaluate",
+    "demo",
 ]
 
 

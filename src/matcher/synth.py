@@ -532,7 +532,7 @@ def _assign_serials(
     num_day = day.copy()
     for _ in range(100):
         group = ((day_key + (num_day - day)) * 2 + sex).astype(np.int64)
-        order = np.lexsort((rng.random(n), group))
+        order = np.argsort(group * (1 << 21) + rng.integers(0, 1 << 21, n))  # random in group
         sorted_group = group[order]
         starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
         sizes = np.diff(np.r_[starts, n])
@@ -846,7 +846,9 @@ def _records(
     labels["id_typo"] = typo
     labels["id_transposition"] = swap
     changed = typo | swap
-    labels["id_wrong_but_valid"] = changed & (luhn_check_digit(digits[:, 2:11]) == digits[:, 11])
+    rows = np.flatnonzero(changed)
+    labels["id_wrong_but_valid"] = np.zeros(n, dtype=bool)
+    labels["id_wrong_but_valid"][rows] = luhn_check_digit(digits[rows, 2:11]) == digits[rows, 11]
     s12 = pl.Series(np.ascontiguousarray(digits + 48).view("S12").ravel()).cast(pl.String)
 
     usual = np.array([_ID_FORMS.index(p.id_form) for p in profiles])[agency]
@@ -869,45 +871,38 @@ def _records(
     local_seq = (child.astype(np.int64) * 7919 + agency * 104_729) % 100_000
 
     birth = kids.birth[child]
-    frame = pl.DataFrame(
-        {
-            "s12": s12,
-            "form": form.astype(np.int8),
-            "id_missing": missing | ~has_number,
-            "local": local,
-            "reserve": reserve,
-            "local_seq": local_seq,
-            "birth": birth,
-        }
+    written = pl.DataFrame({"s12": s12, "form": form.astype(np.int8)}).select(
+        _render_ids(pl.col("s12"), pl.col("form"))
     )
-    ymd = pl.col("birth").dt.strftime("%Y%m%d")
-    local_expr = (
-        pl.when(pl.col("reserve"))
-        .then(
-            pl.concat_str(
-                [
-                    pl.lit("99"),
-                    pl.col("birth").dt.strftime("%Y"),
-                    pl.col("local_seq").cast(pl.String).str.zfill(5),
-                    pl.lit("1"),
-                ]
+    personnummer = written.to_series().scatter(np.flatnonzero(missing | ~has_number), None)
+    rows = np.flatnonzero(local)
+    if rows.size:  # local numbers only for the few children without a national number
+        parts = pl.DataFrame(
+            {"birth": birth[rows], "seq": local_seq[rows], "reserve": reserve[rows]}
+        ).select(
+            pl.when(pl.col("reserve"))
+            .then(
+                pl.concat_str(
+                    [
+                        pl.lit("99"),
+                        pl.col("birth").dt.strftime("%Y"),
+                        pl.col("seq").cast(pl.String).str.zfill(5),
+                        pl.lit("1"),
+                    ]
+                )
+            )
+            .otherwise(
+                pl.concat_str(
+                    [
+                        pl.col("birth").dt.strftime("%Y%m%d"),
+                        pl.lit("-TF"),
+                        (pl.col("seq") % 100).cast(pl.String).str.zfill(2),
+                    ]
+                )
             )
         )
-        .otherwise(
-            pl.concat_str(
-                [ymd, pl.lit("-TF"), (pl.col("local_seq") % 100).cast(pl.String).str.zfill(2)]
-            )
-        )
-    )
-    frame = frame.select(
-        pl.when(pl.col("local"))
-        .then(local_expr)
-        .when(pl.col("id_missing"))
-        .then(None)
-        .otherwise(_render_ids(pl.col("s12"), pl.col("form")))
-        .alias("personnummer"),
-        pl.col("birth"),
-    )
+        personnummer = personnummer.scatter(rows, parts.to_series())
+    frame = pl.DataFrame({"personnummer": personnummer, "birth": birth})
 
     # --- given names
     style_all = np.array([p.given_names == "all" for p in profiles])[agency]
@@ -973,9 +968,13 @@ def _records(
     def apply(
         series: pl.Series, mask: np.ndarray, mapping: dict[str, str]
     ) -> tuple[pl.Series, np.ndarray]:
-        replaced = series.str.replace_many(list(mapping), list(mapping.values()))
-        new = pl.select(pl.when(pl.Series(mask)).then(replaced).otherwise(series)).to_series()
-        return new, (new != series).fill_null(False).to_numpy()
+        rows = np.flatnonzero(mask)
+        old = series.gather(rows)
+        new = old.str.replace_many(list(mapping), list(mapping.values()))
+        hit = (new != old).fill_null(False).to_numpy()
+        flag = np.zeros(n, dtype=bool)
+        flag[rows[hit]] = True
+        return series.scatter(rows[hit], new.filter(pl.Series(hit))), flag
 
     fold_mask = _mask(rng, n, cfg.ascii_fold_rate)
     first, f1 = apply(first, fold_mask, _FOLD)
@@ -1032,34 +1031,34 @@ def _records(
     )
     # Letters Windows-1252 cannot hold: fix each distinct value once, only where written cp1252.
     lost = np.zeros(n, dtype=bool)
+    cp_rows = np.flatnonzero(cp1252)
     for c in ("first", "last"):
-        before = frame[c]
-        distinct = before.unique().drop_nulls()
-        mapping = dict(zip(distinct.to_list(), map(_cp1252_safe, distinct.to_list()), strict=True))
-        changed = {k: v for k, v in mapping.items() if k != v}
+        column = frame[c]
+        sub = column.gather(cp_rows)
+        changed = {k: v for k in sub.unique().drop_nulls().to_list() if (v := _cp1252_safe(k)) != k}
         if not changed:
             continue
-        safe = before.replace(list(changed), list(changed.values()))
-        after = pl.select(pl.when(pl.Series(cp1252)).then(safe).otherwise(before)).to_series()
-        lost |= (after != before).fill_null(False).to_numpy()
-        frame = frame.with_columns(after.alias(c))
+        hit = sub.is_in(list(changed)).fill_null(False).to_numpy()
+        new = sub.filter(pl.Series(hit)).replace(list(changed), list(changed.values()))
+        frame = frame.with_columns(column.scatter(cp_rows[hit], new).alias(c))
+        lost[cp_rows[hit]] = True
     labels["charset_loss"] = lost
 
     # --- birth dates
     b_missing = _mask(rng, n, cfg.birth_date_missing_rate)
     b_typo = ~b_missing & _mask(rng, n, cfg.birth_date_typo_rate)
     shift = rng.choice(np.array([-10, -1, 1, 10]), n)
-    year, month, day = _date_digits(birth)
-    swappable = b_typo & (day <= 12) & (day != month) & (rng.random(n) < 0.3)
-    swapped = np.array(
+    written_birth = np.where(b_typo, birth + shift.astype("timedelta64[D]"), birth)
+    rows = np.flatnonzero(b_typo)
+    year, month, day = _date_digits(birth[rows])
+    swap_day = (day <= 12) & (day != month) & (rng.random(rows.size) < 0.3)
+    written_birth[rows[swap_day]] = np.array(
         [
             np.datetime64(f"{y:04d}-{d:02d}-{m:02d}")
-            for y, m, d in zip(year[swappable], month[swappable], day[swappable], strict=True)
+            for y, m, d in zip(year[swap_day], month[swap_day], day[swap_day], strict=True)
         ],
         dtype="datetime64[D]",
     )
-    written_birth = np.where(b_typo, birth + shift.astype("timedelta64[D]"), birth)
-    written_birth[swappable] = swapped
     b_format = ~b_missing & _mask(rng, n, cfg.birth_date_format_rate)
     usual_fmt = np.array([list(_DATE_FORMATS).index(p.birth_date_format) for p in profiles])[agency]
     fmt = np.where(b_format, (usual_fmt + rng.integers(1, 4, n)) % 4, usual_fmt)
@@ -1069,21 +1068,24 @@ def _records(
     frame = frame.with_columns(birth_date=_format_dates(written_birth, fmt, b_missing))
 
     # --- signals
-    signal = np.empty(n, dtype=object)
+    vocabulary: list[str] = []
+    code = np.zeros(n, dtype=np.int64)
     for a, profile in enumerate(profiles):
         rows = np.flatnonzero(agency == a)
-        vocab = list(profile.vocabulary)
-        w = np.array([profile.vocabulary[v] for v in vocab])
-        signal[rows] = np.array(vocab, dtype=object)[
-            rng.choice(len(vocab), rows.size, p=w / w.sum())
-        ]
+        words = list(profile.vocabulary)
+        w = np.array([profile.vocabulary[v] for v in words])
+        code[rows] = len(vocabulary) + rng.choice(len(words), rows.size, p=w / w.sum())
+        vocabulary += words
+    signal = pl.Series(code).replace_strict(
+        list(range(len(vocabulary))), vocabulary, return_dtype=pl.String
+    )
     start = np.datetime64(cfg.signal_from, "D")
     span = int((np.datetime64(cfg.signal_to, "D") - start).astype(np.int64)) + 1
     signal_date = start + rng.integers(0, span, n).astype("timedelta64[D]")
 
     error_types = _label_lists(labels, n)
     return frame.with_columns(
-        signal=pl.Series(signal, dtype=pl.String),
+        signal=signal,
         signal_date=pl.Series(signal_date),
         child=pl.Series(child.astype(np.int64)),
         kind=pl.Series(kind.astype(np.int8)),
@@ -1098,12 +1100,16 @@ def generate(config: SynthConfig) -> SynthData:
     kids = _children(rng, config, pools)
     child, agency = _memberships(rng, config)
     records = _records(rng, config, pools, kids, child, agency)
+    # One gather puts each agency's records together, in random order within the agency.
+    order = np.argsort(agency.astype(np.int64) * (1 << 32) + rng.integers(0, 1 << 32, agency.size))
+    records = records[order]
+    counts = np.bincount(agency, minlength=len(config.agencies))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
     exports: dict[str, pl.DataFrame] = {}
     truths: list[pl.DataFrame] = []
     for a, name in enumerate(config.agencies):
         profile = config.profiles[name]
-        part = records.filter(pl.col("agency") == a)
-        part = part.sample(fraction=1.0, shuffle=True, seed=int(rng.integers(0, 2**31)))
+        part = records.slice(int(offsets[a]), int(counts[a]))
         count = part.height
         width = max(profile.record_id_width, len(str(count * 10)))
         start = int(rng.integers(1, 10**width - count))

@@ -29,7 +29,7 @@ import polars as pl
 
 from matcher import _kernels
 from matcher.blocking import BlockingParams, Blocks
-from matcher.cases import find_cases
+from matcher.cases import cases_from_sorted
 from matcher.linkage import LinkageArrays, link_arrays, warm_up
 
 NBITS = 1024
@@ -268,7 +268,7 @@ def main() -> None:
                 "cluster_id": ours.labels,
             }
         )
-        cases, cases_s = timed(find_cases, frame, k=2)
+        cases, cases_s = timed(cases_from_sorted, frame, k=2)
         ours_rss = peak_rss_gb()
         del frame, cases
         base, base_s = timed(baseline_exact, arrays)

@@ -246,3 +246,32 @@ def test_candidate_pairs_are_pairs_sharing_a_block(inp: dict) -> None:
     if inp["blocks"].oversize == 0:
         assert found == sharing  # each reported once, in its first shared block
         assert compared == sum(shared.values())  # compared once per shared block
+
+
+@given(st.lists(st.integers(0, 9), max_size=30))
+def test_dense_labels(parents: list[int]) -> None:
+    parent = np.array([min(p, i) for i, p in enumerate(parents)], dtype=np.int64)
+    roots = K.find_roots(parent)
+    got = K.dense_labels(roots)
+    assert got.tolist() == R.dense_labels(roots).tolist()
+    assert partition(got) == partition(roots)
+
+
+@given(st.data(), st.integers(0, 30), st.integers(1, 6))
+def test_cluster_agencies(data: st.DataObject, n: int, clusters: int) -> None:
+    labels = np.array(data.draw(st.lists(st.integers(0, clusters - 1), min_size=n, max_size=n)))
+    agencies = np.sort(data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)))
+    counted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    hashes = data.draw(st.lists(st.integers(0, 2**64 - 1), min_size=n, max_size=n))
+    args = (labels.astype(np.int64), agencies.astype(np.int64), counted)
+    ref_hash = np.array(hashes, dtype=np.uint64)
+    got = K.cluster_agencies(*args, ref_hash, clusters)
+    ref = R.cluster_agencies(*args, ref_hash, clusters)
+    assert got[0].tolist() == ref[0].tolist()
+    assert got[1].tolist() == ref[1].tolist()
+
+
+@given(st.lists(st.integers(-1, 5), max_size=40))
+def test_group_rows(keys: list[int]) -> None:
+    arr = np.array(keys, dtype=np.int64)
+    assert K.group_rows(arr, 6).tolist() == R.group_rows(arr, 6).tolist()

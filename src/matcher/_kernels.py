@@ -390,3 +390,64 @@ def split_oversize(
                 out[o] = members[order[x]]
                 o += 1
     return out, starts
+
+
+@numba.njit(**JIT)
+def dense_labels(roots: np.ndarray) -> np.ndarray:
+    """Labels ``0..c-1`` numbered by first appearance, from each record's root (``roots[i] <= i``
+    as union-find keeps the smallest index as root)."""
+    n = roots.size
+    labels = np.empty(n, np.int64)
+    nxt = 0
+    for i in range(n):
+        r = roots[i]
+        if r == i:
+            labels[i] = nxt
+            nxt += 1
+        else:
+            labels[i] = labels[r]
+    return labels
+
+
+@numba.njit(**JIT)
+def cluster_agencies(
+    labels: np.ndarray,
+    agencies: np.ndarray,
+    counted: np.ndarray,
+    ref_hash: np.ndarray,
+    n_clusters: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster: distinct agencies among counted records, and the smallest counted ref hash.
+
+    ``agencies`` are small integer codes in non-decreasing order (records grouped by agency).
+    """
+    n_agencies = np.zeros(n_clusters, np.int64)
+    min_hash = np.full(n_clusters, np.iinfo(np.uint64).max, np.uint64)
+    last = np.full(n_clusters, -1, np.int64)
+    for i in range(labels.size):
+        if not counted[i]:
+            continue
+        c = labels[i]
+        if last[c] != agencies[i]:
+            last[c] = agencies[i]
+            n_agencies[c] += 1
+        if ref_hash[i] < min_hash[c]:
+            min_hash[c] = ref_hash[i]
+    return n_agencies, min_hash
+
+
+@numba.njit(**JIT)
+def group_rows(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Indices of rows with ``keys >= 0`` ordered by key, then index (a stable counting sort)."""
+    starts = np.zeros(n_keys + 1, np.int64)
+    for i in range(keys.size):
+        if keys[i] >= 0:
+            starts[keys[i] + 1] += 1
+    for c in range(n_keys):
+        starts[c + 1] += starts[c]
+    out = np.empty(starts[n_keys], np.int64)
+    for i in range(keys.size):
+        if keys[i] >= 0:
+            out[starts[keys[i]]] = i
+            starts[keys[i]] += 1
+    return out

@@ -211,3 +211,39 @@ def split_oversize(
             out.extend(ordered[t * step : t * step + tile])
     starts.append(len(out))
     return np.array(out, dtype=np.int64), np.array(starts, dtype=np.int64)
+
+
+def dense_labels(roots: np.ndarray) -> np.ndarray:
+    """Labels ``0..c-1`` numbered by first appearance, from each record's root."""
+    seen: dict[int, int] = {}
+    return np.array([seen.setdefault(r, len(seen)) for r in roots.tolist()], dtype=np.int64)
+
+
+def cluster_agencies(
+    labels: np.ndarray,
+    agencies: np.ndarray,
+    counted: np.ndarray,
+    ref_hash: np.ndarray,
+    n_clusters: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster: distinct agencies among counted records, and the smallest counted ref hash."""
+    found: dict[int, set[int]] = {}
+    smallest: dict[int, int] = {}
+    for c, a, keep, h in zip(
+        labels.tolist(), agencies.tolist(), counted.tolist(), ref_hash.tolist(), strict=True
+    ):
+        if keep:
+            found.setdefault(c, set()).add(a)
+            smallest[c] = min(smallest.get(c, h), h)
+    return (
+        np.array([len(found.get(c, ())) for c in range(n_clusters)], dtype=np.int64),
+        np.array([smallest.get(c, 2**64 - 1) for c in range(n_clusters)], dtype=np.uint64),
+    )
+
+
+def group_rows(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Indices of rows with ``keys >= 0`` ordered by key, then index."""
+    return np.array(
+        sorted((i for i, k in enumerate(keys.tolist()) if k >= 0), key=lambda i: (keys[i], i)),
+        dtype=np.int64,
+    )

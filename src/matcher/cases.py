@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 
-from matcher.errors import ConfigError
+from matcher import _kernels
+from matcher.errors import ConfigError, LinkageError
 
 CASE_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Utf8(),
@@ -67,42 +69,95 @@ def find_cases(
     window_from: date | None = None,
     window_to: date | None = None,
 ) -> pl.DataFrame:
-    """Case rows (case_id, agency, ref, signal, signal_date) from records with a cluster_id."""
+    """Case rows (case_id, agency, ref, signal, signal_date) from records with a cluster_id.
+
+    Rows come sorted by case, then agency, then ref, whatever the input order.
+    """
     check_window(k, window_from, window_to)
-    counted = records.filter(in_window(window_from, window_to)).with_columns(
-        _agency=pl.col("agency").hash(_SEED), _ref=pl.col("ref").hash(_SEED)
+    return cases_from_sorted(
+        records.sort("agency", "ref"), k=k, window_from=window_from, window_to=window_to
     )
-    keys = (
-        counted.group_by("cluster_id")
-        .agg(pl.col("_agency").n_unique().alias("_agencies"), pl.col("_ref").min().alias("_key"))
-        .filter(pl.col("_agencies") >= k)
-        .sort("_key", "cluster_id")
-        .with_row_index("_number", offset=1)
-    )
-    if keys.height == 0:
+
+
+def cases_from_sorted(
+    records: pl.DataFrame,
+    *,
+    k: int = 2,
+    window_from: date | None = None,
+    window_to: date | None = None,
+) -> pl.DataFrame:
+    """:func:`find_cases` for records already sorted by agency, then ref (as ``link`` keeps them).
+
+    Counting runs in one pass over integer codes (``_kernels.cluster_agencies``) and rows are
+    grouped by a counting sort, so the cost is linear in the number of records.
+    """
+    check_window(k, window_from, window_to)
+    if records.height == 0:
         return pl.DataFrame(schema=CASE_SCHEMA)
-    width = max(5, len(str(keys.height)))
+    labels = records["cluster_id"].to_numpy().astype(np.int64)
+    if labels.min() < 0:
+        raise LinkageError("cluster ids must be non-negative", column="cluster_id")
+    n_clusters = int(labels.max()) + 1
+    agencies = records["agency"].rle_id().to_numpy().astype(np.int64)
+    counted = records.select(in_window(window_from, window_to)).to_series().to_numpy()
+    counted = np.broadcast_to(counted, (records.height,)).astype(np.bool_)
+    ref_hash = records["ref"].hash(_SEED).to_numpy()
+    n_agencies, key = _kernels.cluster_agencies(labels, agencies, counted, ref_hash, n_clusters)
+    case_clusters = np.flatnonzero(n_agencies >= k)
+    if case_clusters.size == 0:
+        return pl.DataFrame(schema=CASE_SCHEMA)
+    order = case_clusters[np.lexsort((case_clusters, key[case_clusters]))]
+    number = np.full(n_clusters, -1, np.int64)
+    number[order] = np.arange(order.size)
+    row_number = np.where(counted, number[labels], -1)
+    rows = _kernels.group_rows(row_number, order.size)
+    width = max(5, len(str(order.size)))
+    ids = pl.select(
+        case_id=pl.format("C-{}", pl.int_range(1, order.size + 1).cast(pl.Utf8).str.zfill(width))
+    ).to_series()
     return (
-        counted.join(keys.select("cluster_id", "_number"), on="cluster_id")
-        .sort("_number", "agency", "ref")
-        .with_columns(case_id=pl.format("C-{}", pl.col("_number").cast(pl.Utf8).str.zfill(width)))
+        records.select("agency", "ref", "signal", "signal_date")[rows]
+        .with_columns(ids.gather(row_number[rows]))
         .select(list(CASE_SCHEMA))
         .cast(CASE_SCHEMA)  # type: ignore[arg-type]
     )
 
 
 def summarise_cases(cases: pl.DataFrame) -> pl.DataFrame:
-    """Per case: the agencies and signal categories involved, and counts (no refs)."""
+    """Per case: the agencies and signal categories involved, and counts (no refs).
+
+    Works on consecutive runs of case ids (``find_cases`` sorts its rows by case, then agency).
+    """
     if cases.height == 0:
         return pl.DataFrame(schema=SUMMARY_SCHEMA)
+    if not cases["case_id"].is_sorted():
+        cases = cases.sort("case_id", "agency")
+    rows = cases.select(
+        "case_id", "agency", "signal", case=pl.col("case_id").rle_id().cast(pl.Int64)
+    )
+    new_agency = (pl.col("case") != pl.col("case").shift()) | (
+        pl.col("agency") != pl.col("agency").shift()
+    )
+    per_case = rows.group_by("case", maintain_order=True).agg(
+        pl.col("case_id").first(), n_records=pl.len().cast(pl.UInt32)
+    )
+    agencies = (
+        rows.filter(new_agency.fill_null(True))
+        .group_by("case", maintain_order=True)
+        .agg(agencies=pl.col("agency"), n_agencies=pl.len().cast(pl.UInt32))
+    )
+    signals = (
+        rows.select("case", "signal")
+        .drop_nulls()
+        .unique()
+        .sort("case", "signal")
+        .group_by("case", maintain_order=True)
+        .agg(signals=pl.col("signal"))
+    )
     return (
-        cases.group_by("case_id")
-        .agg(
-            agencies=pl.col("agency").unique().sort(),
-            signals=pl.col("signal").drop_nulls().unique().sort(),
-            n_agencies=pl.col("agency").n_unique().cast(pl.UInt32),
-            n_records=pl.len().cast(pl.UInt32),
-        )
-        .sort("case_id")
+        per_case.join(agencies, on="case", maintain_order="left")
+        .join(signals, on="case", how="left", maintain_order="left")
+        .with_columns(pl.col("signals").fill_null([]))
+        .select(list(SUMMARY_SCHEMA))
         .cast(SUMMARY_SCHEMA)  # type: ignore[arg-type]
     )

@@ -86,8 +86,7 @@ class Components:
 
     def labels(self) -> np.ndarray:
         """Dense cluster labels ``0..c-1``, numbered by each cluster's first record."""
-        _, labels = np.unique(self.roots(), return_inverse=True)
-        return labels.astype(np.int64)
+        return _kernels.dense_labels(self.roots())
 
 
 def partition(labels: np.ndarray) -> frozenset[frozenset[int]]:

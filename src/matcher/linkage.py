@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from time import perf_counter
 from typing import Any
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from matcher import _kernels
 from matcher.blocking import BlockingParams, Blocks, build_blocks
-from matcher.cases import find_cases, summarise_cases
+from matcher.cases import cases_from_sorted, check_window, summarise_cases
 from matcher.clustering import Components
 from matcher.errors import ConfigError, LinkageError
 from matcher.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
@@ -349,12 +350,17 @@ class LinkageStats:
 
 @dataclass(frozen=True)
 class LinkageResult:
-    """Clusters (every record), cases (one row per record in a case), per-case summary, stats."""
+    """Clusters (every record: agency, ref, cluster_id), cases (one row per record in a case:
+    case_id, agency, ref, signal, signal_date) and stats; the per-case summary on demand."""
 
     clusters: pl.DataFrame
     cases: pl.DataFrame
-    case_summary: pl.DataFrame
     stats: LinkageStats
+
+    @cached_property
+    def case_summary(self) -> pl.DataFrame:
+        """Per case: agencies and signal categories involved, record and agency counts."""
+        return summarise_cases(self.cases)
 
 
 def link(
@@ -376,6 +382,7 @@ def link(
         raise LinkageError("no hashed files to link", reason="empty")
     check_compatible([f.header for f in files])
     threshold = _check_threshold(threshold)
+    check_window(k, window_from, window_to)
     stage = on_stage or (lambda _name: None)
     started = perf_counter()
     compile_s = warm_up()
@@ -402,8 +409,8 @@ def link(
     records = frame.select("agency", "ref", "signal", "signal_date").with_columns(
         cluster_id=pl.Series(result.labels, dtype=pl.Int64)
     )
-    cases = find_cases(records, k=k, window_from=window_from, window_to=window_to)
-    summary = summarise_cases(cases)
+    cases = cases_from_sorted(records, k=k, window_from=window_from, window_to=window_to)
+    n_cases = int(cases["case_id"].rle_id().max()) + 1 if cases.height else 0  # type: ignore[operator]
     cases_s = perf_counter() - t
 
     timings = {"prepare_s": prepare_s, **result.timings, "cases_s": cases_s}
@@ -412,7 +419,7 @@ def link(
         records=frame.height,
         agencies=frame["agency"].n_unique(),
         clusters=int(result.labels.max()) + 1 if result.labels.size else 0,
-        cases=summary.height,
+        cases=n_cases,
         links=result.links,
         timings=timings,
         compile_s=compile_s,
@@ -420,6 +427,5 @@ def link(
     return LinkageResult(
         clusters=records.select("agency", "ref", "cluster_id"),
         cases=cases,
-        case_summary=summary,
         stats=stats,
     )

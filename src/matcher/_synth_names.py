@@ -85,3 +85,19 @@ IMMIGRANT_SURNAMES: tuple[str, ...] = (
     "Berhane", "Kebede", "Korhonen", "Virtanen", "Mäkinen", "Nieminen", "Ivanov", "Kuznetsov",
     "Al-Hassan", "El Khatib", "Abu Bakr", "Qasim", "Salih", "Darwish", "Barzani", "Rashid",
 )  # fmt: skip
+
+# Swedish surnames have a long tail of rare compound "nature names" (Lind+berg, Sjö+ström). The
+# generator builds that tail from these parts, so that rare surnames exist at all: with only the
+# common names above, far too many children would share a surname.
+SURNAME_PREFIXES: tuple[str, ...] = (
+    "Lind", "Berg", "Sjö", "Ek", "Ås", "Holm", "Dahl", "Lund", "Ny", "Sand", "Ström", "Stjern",
+    "Häll", "Björk", "Gran", "Ahl", "Wall", "Fors", "Nord", "Söder", "Öst", "Väst", "Hed", "Ros",
+    "Lil", "Eng", "Hag", "Mal", "Al", "Bäck", "Kvarn", "Stor", "Ljung", "Löv", "Sten", "Ask",
+    "Alm", "Bjur", "Fager", "Hassel", "Kron", "Lillie", "Mos", "Rönn", "Sval", "Tall", "Vik",
+    "Åker", "Ängs", "Öd",
+)  # fmt: skip
+SURNAME_SUFFIXES: tuple[str, ...] = (
+    "berg", "ström", "lund", "gren", "qvist", "holm", "dahl", "sten", "man", "blad", "strand",
+    "vall", "by", "näs", "bäck", "ling", "ius", "ander", "ell", "in", "én", "mark", "hag",
+    "fors", "wall", "stedt", "bom", "kvist",
+)  # fmt: skip

@@ -164,7 +164,8 @@ def test_refs_resolve_through_local_maps(tmp_path: Path) -> None:
     pl.DataFrame({"ref": ["r3"], "record_id": ["P-1"], "row": [2]}).write_parquet(
         tmp_path / "polis.map.parquet"
     )
-    maps = read_local_maps([tmp_path])
+    pl.DataFrame({"ref": ["r9"], "bloom": [b"x"]}).write_parquet(tmp_path / "hashed.parquet")
+    maps = read_local_maps([tmp_path])  # the folder's non-map Parquet file is skipped
     clusters = pl.DataFrame(
         {"agency": ["skola", "skola", "polis"], "ref": ["r1", "r2", "r3"], "cluster_id": [0, 1, 0]}
     )
@@ -176,6 +177,11 @@ def test_refs_resolve_through_local_maps(tmp_path: Path) -> None:
     ]
     with pytest.raises(InputFileError, match="no local map"):
         resolve_refs(clusters.with_columns(ref=pl.lit("zz")), maps)
+    with pytest.raises(InputFileError, match="lacks ref or record_id"):
+        read_local_maps([tmp_path / "hashed.parquet"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputFileError, match="no local map files"):
+        read_local_maps([tmp_path / "empty"])
 
 
 def test_read_truth_checks_columns(tmp_path: Path) -> None:

@@ -119,11 +119,24 @@ def read_truth(path: Path | str) -> pl.DataFrame:
     return truth
 
 
+def _is_map(path: Path) -> bool:
+    """Whether a Parquet file in a folder looks like a local map (has ref and record_id)."""
+    try:
+        names = pl.read_parquet_schema(path)
+    except (OSError, pl.exceptions.PolarsError):
+        return False
+    return "ref" in names and "record_id" in names
+
+
 def read_local_maps(paths: Sequence[Path | str]) -> pl.DataFrame:
-    """Concatenate local maps (Parquet with ``ref`` and ``record_id``; directories expanded)."""
+    """Concatenate local maps (Parquet with ``ref`` and ``record_id``).
+
+    A folder contributes its Parquet files that look like maps, so a folder that also holds
+    hashed files or a truth file can be passed as it is; a file named directly must be a map.
+    """
     files: list[Path] = []
     for p in map(Path, paths):
-        files.extend(sorted(p.glob("*.parquet")) if p.is_dir() else [p])
+        files.extend([f for f in sorted(p.glob("*.parquet")) if _is_map(f)] if p.is_dir() else [p])
     if not files:
         raise InputFileError("no local map files found", reason="no_maps")
     frames = []

@@ -378,7 +378,11 @@ class SynthConfig(BaseModel):
 
     # Identity number errors (per record).
     id_format_rate: float = Field(
-        0.05, ge=0, le=1, description="records whose number is written in another form"
+        0.05,
+        ge=0,
+        le=1,
+        description="assumption: records whose number is written in another form than the "
+        "system's usual one (typed in by hand, pasted from another system)",
     )
     id_missing_rate: float = Field(
         0.03, ge=0, le=1, description="assumption: number left empty although known"
@@ -393,20 +397,38 @@ class SynthConfig(BaseModel):
         0.002, ge=0, le=1, description="'+' instead of '-': rare slip, must be flagged"
     )
     id_leading_zero_rate: float = Field(
-        0.02, ge=0, le=1, description="of 10-digit numbers starting with 0: opened in Excel"
+        0.02,
+        ge=0,
+        le=1,
+        description="of numbers starting with 0 (born 2000-2009): a spreadsheet read "
+        "the column as numbers (domain research §1.10 item 7)",
     )
     local_number_rate: float = Field(
-        0.5, ge=0, le=1, description="records of children without a number carrying a TF/reserve"
+        0.5,
+        ge=0,
+        le=1,
+        description="records of children without a national number that carry "
+        "a local TF or reserve number (domain research §1.8)",
     )
 
     # Name errors (per record).
     given_name_variant_rate: float = Field(
-        0.05, ge=0, le=1, description="records not following the agency's usual given-name style"
+        0.05,
+        ge=0,
+        le=1,
+        description="records not in the agency's usual given-name style (all given "
+        "names or the calling name; domain research §2.1)",
     )
     surname_dropped_rate: float = Field(
         0.25, ge=0, le=1, description="of double surnames: systems and people use one part"
     )
-    surname_separator_rate: float = Field(0.2, ge=0, le=1, description="of double surnames")
+    surname_separator_rate: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="of double surnames: with or without a hyphen is the bearer's choice "
+        "(Skatteverket RV 362036), so systems disagree often",
+    )
     surname_order_rate: float = Field(
         0.05, ge=0, le=1, description="of double surnames: order may change (2016:1013)"
     )
@@ -419,11 +441,21 @@ class SynthConfig(BaseModel):
     icao_rate: float = Field(
         0.01, ge=0, le=1, description="of names with å ä ö: passport (ICAO 9303) spelling"
     )
-    whitespace_rate: float = Field(0.01, ge=0, le=1, description="stray spaces in names")
+    whitespace_rate: float = Field(
+        0.01, ge=0, le=1, description="assumption: stray spaces from copy and paste"
+    )
 
     # Birth date errors (per record).
-    birth_date_missing_rate: float = Field(0.05, ge=0, le=1)
-    birth_date_typo_rate: float = Field(0.005, ge=0, le=1)
+    birth_date_missing_rate: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="assumption: systems where the personnummer holds the birth date often "
+        "leave the birth-date column empty",
+    )
+    birth_date_typo_rate: float = Field(
+        0.005, ge=0, le=1, description="assumption: half the identity-number digit typo rate"
+    )
     birth_date_format_rate: float = Field(
         0.02, ge=0, le=1, description="dates pasted in from other systems in another format"
     )
@@ -675,7 +707,7 @@ def _children(rng: np.random.Generator, cfg: SynthConfig, pools: _Pools) -> _Chi
     birth = np.where(default, np.where(rng.random(n) < 0.5, jan1, jul1), birth)
 
     year, month, day = _date_digits(birth)
-    day_key = (kind.astype(np.int64) * 100_000 + (birth - ref).astype(np.int64)) * 1
+    day_key = kind.astype(np.int64) * 100_000 + (birth - ref).astype(np.int64)
     serial, num_day = _assign_serials(rng, day_key, sex, day)
     digits = _number_digits(year, month, num_day + np.where(kind == 1, 60, 0), serial)
 
@@ -893,13 +925,11 @@ def _records(
     form = np.where(other, (usual + rng.integers(1, 6, n)) % 6, usual)
     plus = has_number & _mask(rng, n, cfg.id_plus_rate)
     form = np.where(plus, 6, form)
-    ten_digit = np.isin(form, (2, 3, 5))
     zero = has_number & ~plus & (digits[:, 2] == 0) & _mask(rng, n, cfg.id_leading_zero_rate)
     form = np.where(zero, 7, form)
     labels["id_format"] = has_number & other & ~plus & ~zero
     labels["id_plus_separator"] = plus
     labels["id_leading_zero_lost"] = zero
-    del ten_digit
     missing = has_number & _mask(rng, n, cfg.id_missing_rate)
     labels["id_missing"] = missing
     local = ~has_number & _mask(rng, n, cfg.local_number_rate)

@@ -29,7 +29,23 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel b
         """Number of set bits in a 64-bit word (pure-Python path when the JIT is off)."""
         return int(x).bit_count()
 
+    def splitmix64(x: int) -> np.uint64:
+        """SplitMix64 on Python ints (NumPy scalars would warn on the intended wrap-around)."""
+        mask = (1 << 64) - 1
+        z = (int(x) + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return np.uint64(z ^ (z >> 31))
+
 else:
+
+    @numba.njit(inline="always", **JIT)
+    def splitmix64(x: int) -> int:
+        """One step of the SplitMix64 mixer (deterministic bit positions for the LSH keys)."""
+        z = np.uint64(x) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
     @intrinsic
     def _ctpop_u64(typingctx, x):  # type: ignore[no-untyped-def]
@@ -326,15 +342,6 @@ def block_pair_dice(
         out_compared[bi] = compared
 
 
-@numba.njit(inline="always", **JIT)
-def splitmix64(x: int) -> int:
-    """One step of the SplitMix64 mixer (deterministic bit positions for the LSH keys)."""
-    z = np.uint64(x) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
 @numba.njit(**JIT)
 def tile_count(m: int, tile: int) -> int:
     """Number of half-overlapping tiles of length ``tile`` that cover ``m`` sorted records."""
@@ -351,11 +358,11 @@ def split_oversize(
     """Cut one oversize block into small tiles by sorted neighbourhood over bit-sampling keys.
 
     For each pass, every member gets a 64-bit key made of 64 encoding bits at positions drawn
-    from ``splitmix64(seed, pass)``; members are sorted by key (ties by input order) and cut into
-    tiles of ``tile`` records overlapping by half, so records within ``tile // 2`` places of each
-    other in some pass share a tile. Similar encodings agree on most sampled bits and sort close
-    together; the cost is ``passes * tile`` comparisons per record, whatever the block size.
-    Returns (tile members, tile starts).
+    from SplitMix64 of the seed and the pass; members are sorted by key (ties by input order)
+    and cut into tiles of ``tile`` records overlapping by half, so records within ``tile // 2``
+    places of each other in some pass share a tile. Similar encodings agree on most sampled bits
+    and sort close together. The cost is ``passes * tile`` comparisons per record, whatever the
+    block size. Returns (tile members, tile starts).
     """
     m = members.size
     step = tile // 2
@@ -369,7 +376,7 @@ def split_oversize(
     for ps in prange(passes):
         pos = np.empty(64, np.int64)
         for s in range(64):
-            h = splitmix64(np.uint64(seed) * np.uint64(1000003) + np.uint64(ps * 64 + s))
+            h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
             pos[s] = np.int64(h % np.uint64(nbits))
         keys = np.zeros(m, np.uint64)
         for x in range(m):

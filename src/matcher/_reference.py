@@ -198,9 +198,7 @@ def split_oversize(
     out: list[int] = []
     starts: list[int] = []
     for ps in range(passes):
-        positions = [
-            splitmix64(((seed * 1000003) & _MASK) + ps * 64 + s) % nbits for s in range(64)
-        ]
+        positions = [splitmix64(splitmix64(seed) ^ (ps * 64 + s)) % nbits for s in range(64)]
 
         def key(r: int, positions: list[int] = positions) -> int:
             return int("".join(str((rows[r][p // 64] >> (p % 64)) & 1) for p in positions), 2)

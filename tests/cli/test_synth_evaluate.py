@@ -113,3 +113,13 @@ def test_evaluate_sweeps_hashed_files_and_plots(tmp_path: Path) -> None:
     assert nothing.exit_code == 2
     bad = runner.invoke(app, [*args, "--thresholds", "0,1.5"])
     assert bad.exit_code == 2
+    # folders work too: hashed files and maps are picked out of the same folder
+    folder = ["--sweep", str(tmp_path), "--maps", str(tmp_path), "--thresholds", "0.8"]
+    by_folder = runner.invoke(app, ["evaluate", "--truth", str(out / "truth.parquet"), *folder])
+    assert by_folder.exit_code == 0, by_folder.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = runner.invoke(
+        app, ["evaluate", "--truth", str(out / "truth.parquet"), "--sweep", str(empty), *maps]
+    )
+    assert none.exit_code == 2 and "no hashed files" in none.output

@@ -43,6 +43,26 @@ def _parse_thresholds(text: str) -> list[float]:
     return values
 
 
+def read_hashed_files(paths: list[Path]) -> list[Any]:
+    """Hashed files named directly, plus every hashed file inside folders named."""
+    from matcher.errors import HashedFileError
+    from matcher.hashed_file import read_hashed
+
+    files = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(read_hashed(path))
+            continue
+        for candidate in sorted(path.glob("*.parquet")):
+            try:
+                files.append(read_hashed(candidate))
+            except HashedFileError:
+                continue  # a local map, truth or clusters file beside the hashed files
+    if not files:
+        raise ConfigError("--sweep found no hashed files", reason="no_hashed")
+    return files
+
+
 def summary_table(result: Any, title: str = "linkage quality") -> Table:
     """Pairwise and case figures of an :class:`~matcher.evaluation.Evaluation` as a table."""
     pairs, cases = result.pairs, result.cases
@@ -128,7 +148,9 @@ def evaluate_command(
         [], "--maps", help="Local maps (files or folders of *.parquet) turning refs into ids."
     ),
     sweep: list[Path] = typer.Option(
-        [], "--sweep", help="Hashed files to link at each threshold (repeat for each agency)."
+        [],
+        "--sweep",
+        help="Hashed files (or a folder of them) to link at each threshold; repeat the flag.",
     ),
     thresholds: str = typer.Option(
         DEFAULT_THRESHOLDS, "--thresholds", help="Comma-separated thresholds for --sweep."
@@ -159,10 +181,9 @@ def evaluate_command(
                 raise ConfigError(
                     "--sweep needs --maps to turn refs into record ids", reason="maps"
                 )
-            from matcher.hashed_file import read_hashed
             from matcher.linkage import link
 
-            files = [read_hashed(p) for p in sweep]
+            files = read_hashed_files(sweep)
             values = _parse_thresholds(thresholds)
             with progress() as bar:
                 task = bar.add_task("linking at each threshold", total=len(values))

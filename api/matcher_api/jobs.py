@@ -37,20 +37,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def to_parquet(frame: pl.DataFrame) -> bytes:
-    """Serialise a frame to Parquet bytes for storage."""
+def to_ipc(frame: pl.DataFrame) -> bytes:
+    """Serialise a result frame for storage (Arrow IPC: an order of magnitude faster to write
+    than Parquet for these nested frames)."""
     sink = io.BytesIO()
-    frame.write_parquet(sink, compression="zstd")
+    frame.write_ipc(sink, compression="zstd")
     return sink.getvalue()
 
 
 def pseudonymous_case_ids(case_ids: pl.Series) -> pl.DataFrame:
-    """Map the core's case ids to ``K00001``-style ids numbered in a random order."""
+    """Map the core's case ids to integers 1..n in a random order (shown as ``K000001``)."""
     unique = case_ids.unique()
-    order = np.random.default_rng(secrets.randbits(64)).permutation(unique.len())
-    width = max(5, len(str(unique.len())))
-    new = [f"K{i + 1:0{width}d}" for i in range(unique.len())]
-    return pl.DataFrame({"case_id": unique.gather(order), "new_case_id": new})
+    order = np.random.default_rng(secrets.randbits(64)).permutation(unique.len()) + 1
+    return pl.DataFrame({"case_id": unique, "cid": pl.Series(order, dtype=pl.UInt32)})
+
+
+def _case_label(n_cases: int) -> pl.Expr:
+    """The ``cid`` column as a case id string such as ``K000017``."""
+    width = max(5, len(str(n_cases)))
+    return pl.concat_str(pl.lit("K"), pl.col("cid").cast(pl.Utf8).str.zfill(width))
 
 
 def build_views(
@@ -62,40 +67,51 @@ def build_views(
     their signal categories only under ``agencies_and_categories``); never another agency's refs.
     The case list holds case ids and agency labels only.
     """
-    cases = cases.select(CASES_COLUMNS).with_columns(
-        pl.col("agency").cast(pl.Utf8), pl.col("ref").cast(pl.Utf8), pl.col("signal").cast(pl.Utf8)
-    )
+    agency = pl.Enum(sorted(set(labels) | set(cases["agency"].unique().to_list())))
     mapping = pseudonymous_case_ids(cases["case_id"])
-    cases = (
-        cases.join(mapping, on="case_id", how="left")
+    rows = (
+        cases.select(CASES_COLUMNS)
+        .with_columns(pl.col("agency").cast(pl.Utf8).cast(agency), pl.col("signal").cast(pl.Utf8))
+        .join(mapping, on="case_id", how="left")
         .drop("case_id")
-        .rename({"new_case_id": "case_id"})
+        .sort(["agency", "cid"])
     )
-    per_agency = cases.group_by(["case_id", "agency"]).agg(
-        signals=pl.col("signal").drop_nulls().unique().sort()
-    )
+    label = _case_label(mapping.height)
+    # One row per (case, agency): the agency's signal categories when the policy shows them.
+    if policy == "agencies_and_categories":
+        per_agency = rows.group_by(["cid", "agency"]).agg(
+            signals=pl.col("signal").drop_nulls().unique().sort()
+        )
+    else:
+        per_agency = (
+            rows.select("cid", "agency")
+            .unique()
+            .with_columns(signals=pl.lit(None, dtype=pl.List(pl.Utf8)))
+        )
     case_list = (
-        per_agency.group_by("case_id")
-        .agg(agencies=pl.col("agency").sort())
-        .sort("case_id")
-        .select("case_id", "agencies")
+        per_agency.sort(["cid", "agency"])
+        .group_by("cid", maintain_order=True)
+        .agg(agencies=pl.col("agency").cast(pl.Utf8))
+        .select(label.alias("case_id"), "agencies")
     )
-    if policy != "agencies_and_categories":
-        per_agency = per_agency.with_columns(signals=pl.lit(None, dtype=pl.List(pl.Utf8)))
-    views: dict[str, pl.DataFrame] = {}
-    for label in labels:
-        own = cases.filter(pl.col("agency") == label)
-        records = own.group_by("case_id").agg(
-            records=pl.struct("ref", "signal", "signal_date").sort_by("ref")
+    records = rows.group_by(["agency", "cid"], maintain_order=True).agg(
+        records=pl.struct("ref", "signal", "signal_date")
+    )
+    others = (
+        per_agency.select("cid", "agency")
+        .join(per_agency.rename({"agency": "other"}), on="cid")
+        .filter(pl.col("other") != pl.col("agency"))
+        .sort(["agency", "cid", "other"])
+        .group_by(["agency", "cid"], maintain_order=True)
+        .agg(others=pl.struct(pl.col("other").cast(pl.Utf8).alias("agency"), "signals"))
+    )
+    joined = records.join(others, on=["agency", "cid"], how="left", maintain_order="left")
+    views = {
+        name: joined.filter(pl.col("agency") == name).select(
+            label.alias("case_id"), "records", "others"
         )
-        others = (
-            per_agency.filter(pl.col("agency") != label)
-            .join(records.select("case_id"), on="case_id", how="semi")
-            .sort("agency")
-            .group_by("case_id", maintain_order=True)
-            .agg(others=pl.struct("agency", "signals"))
-        )
-        views[label] = records.join(others, on="case_id", how="left").sort("case_id")
+        for name in labels
+    }
     return views, case_list
 
 
@@ -122,16 +138,15 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
     try:
         from matcher.linkage import link
 
-        files = [read_hashed(content) for _, content in uploads]
+        with ThreadPoolExecutor(max_workers=min(4, len(uploads)) or 1) as pool:
+            files = list(pool.map(read_hashed, [content for _, content in uploads]))
         del uploads
         started = time.perf_counter()
         result = link(files, k=k, window_from=window[0], window_to=window[1])
         core_seconds = time.perf_counter() - started
         views, case_list = build_views(result.cases, list(agency_ids), policy)
-        blobs = {
-            agency_ids[label]: (view.height, to_parquet(view)) for label, view in views.items()
-        }
-        listing = (case_list.height, to_parquet(case_list))
+        blobs = {agency_ids[label]: (view.height, to_ipc(view)) for label, view in views.items()}
+        listing = (case_list.height, to_ipc(case_list))
         record_count = int(result.cases.height)
         stats = json.dumps(result.stats.as_dict(), sort_keys=True)
     except MatcherError as exc:

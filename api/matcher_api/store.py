@@ -151,7 +151,7 @@ class MatchJob(Base):
 
 
 class AgencyResult(Base):
-    """One agency's view of the round's cases (Parquet; only its own refs, policy applied)."""
+    """One agency's view of the round's cases (Arrow IPC; only its own refs, policy applied)."""
 
     __tablename__ = "agency_results"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -164,7 +164,7 @@ class AgencyResult(Base):
 
 
 class RoundResult(Base):
-    """The coordinator's case list for a round (Parquet: case id and agencies, no refs)."""
+    """The coordinator's case list for a round (Arrow IPC: case id and agencies, no refs)."""
 
     __tablename__ = "round_results"
     round_id: Mapped[str] = mapped_column(
@@ -646,18 +646,21 @@ def store_results(
     session.add(RoundResult(round_id=round_id, case_count=count, created_at=now, content=content))
 
 
-def own_results(session: Session, scope: AgencyScope) -> bytes:
-    """The calling agency's own result view (Parquet bytes); the only way agencies read results."""
-    content = session.scalars(
-        select(AgencyResult.content).where(AgencyResult.agency_id == scope.agency_id)
+def own_results(session: Session, scope: AgencyScope) -> tuple[bytes, int]:
+    """The calling agency's own result view (IPC bytes, case count); the only way agencies
+    read results."""
+    row = session.execute(
+        select(AgencyResult.content, AgencyResult.case_count).where(
+            AgencyResult.agency_id == scope.agency_id
+        )
     ).first()
-    if content is None:
+    if row is None:
         raise NotFoundError("no results for this round yet; ask the coordinator to run matching")
-    return content
+    return row[0], row[1]
 
 
 def case_list(session: Session, round_id: str) -> bytes:
-    """The coordinator's case list for a round (Parquet bytes, no refs)."""
+    """The coordinator's case list for a round (IPC bytes, no refs)."""
     content = session.scalars(
         select(RoundResult.content).where(RoundResult.round_id == round_id)
     ).first()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -16,11 +15,8 @@ from sqlalchemy.orm import Session
 
 from matcher_api import store
 from matcher_api.schemas import (
-    AgencyCasePublic,
-    AgencyResultsPublic,
     AgencyStatusPublic,
     AuditEventPublic,
-    CasePublic,
     CombinationCount,
     Count,
     JobPublic,
@@ -90,38 +86,37 @@ def round_public(session: Session, row: store.Round) -> RoundPublic:
     )
 
 
-def agency_results_public(
-    scope: store.AgencyScope, policy: str, content: bytes
-) -> AgencyResultsPublic:
-    """An agency's stored view as returned by the API."""
-    frame = pl.read_parquet(io.BytesIO(content))
-    return AgencyResultsPublic(
-        round_id=scope.round_id,
-        agency=scope.label,
-        disclosure_policy=policy,  # type: ignore[arg-type]
-        cases=[AgencyCasePublic.model_validate(row) for row in frame.iter_rows(named=True)],
-    )
+def _envelope(fields: dict[str, Any], cases: pl.DataFrame) -> bytes:
+    """A JSON object of ``fields`` plus a ``cases`` array written by polars (fast, long lists)."""
+    head = json.dumps(fields, ensure_ascii=False)[:-1]
+    separator = ", " if fields else ""
+    return f'{head}{separator}"cases": {cases.write_json()}}}'.encode()
 
 
-def round_results_public(round_id: str, content: bytes, threshold: int) -> RoundResultsPublic:
-    """The coordinator's case list with suppressed counts by size and by agency combination."""
-    frame = pl.read_parquet(io.BytesIO(content))
-    cases = [CasePublic.model_validate(row) for row in frame.iter_rows(named=True)]
-    by_size = Counter(len(case.agencies) for case in cases)
-    by_combination = Counter(tuple(case.agencies) for case in cases)
-    return RoundResultsPublic(
+def agency_results_json(scope: store.AgencyScope, policy: str, content: bytes) -> bytes:
+    """An agency's stored view as the JSON body of :class:`AgencyResultsPublic`."""
+    frame = pl.read_ipc(io.BytesIO(content)).select("case_id", "records", "others")
+    fields = {"round_id": scope.round_id, "agency": scope.label, "disclosure_policy": policy}
+    return _envelope(fields, frame)
+
+
+def round_results_json(round_id: str, content: bytes, threshold: int) -> bytes:
+    """The coordinator's case list with suppressed counts, as :class:`RoundResultsPublic` JSON."""
+    frame = pl.read_ipc(io.BytesIO(content)).select("case_id", "agencies")
+    by_size = frame.group_by(pl.col("agencies").list.len().alias("size")).len().sort("size").rows()
+    by_combination = frame.group_by("agencies").len().sort("agencies").rows()
+    fields = RoundResultsPublic(
         round_id=round_id,
         suppression_threshold=threshold,
-        case_count=suppress(len(cases), threshold),
-        cases_by_agency_count={
-            str(size): suppress(count, threshold) for size, count in sorted(by_size.items())
-        },
+        case_count=suppress(frame.height, threshold),
+        cases_by_agency_count={str(size): suppress(n, threshold) for size, n in by_size},
         cases_by_combination=[
-            CombinationCount(agencies=list(combo), cases=suppress(count, threshold))
-            for combo, count in sorted(by_combination.items())
+            CombinationCount(agencies=list(combo), cases=suppress(n, threshold))
+            for combo, n in by_combination
         ],
-        cases=cases,
-    )
+        cases=[],
+    ).model_dump(mode="json", exclude={"cases"})
+    return _envelope(fields, frame)
 
 
 def audit_public(event: store.AuditEvent) -> AuditEventPublic:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from matcher_api import store, views
 from matcher_api.deps import CoordinatorRound, CurrentAgency, NowDep, SessionDep, SettingsDep
@@ -10,36 +10,38 @@ from matcher_api.schemas import AgencyResultsPublic, RoundResultsPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/results", tags=["results"])
 
+# Result lists can hold many thousand cases: their JSON is written by polars straight from the
+# stored view (same shape as the response model, which still documents it).
 
-@router.get("")
+
+@router.get("", response_model=RoundResultsPublic)
 def round_results(
     round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep, now: NowDep
-) -> RoundResultsPublic:
+) -> Response:
     """The coordinator's view: case ids and agencies (no refs), counts below the threshold as <N."""
-    public = views.round_results_public(
+    body = views.round_results_json(
         round_row.id, store.case_list(session, round_row.id), settings.small_count_threshold
     )
     store.record_audit(
         session, actor=store.COORDINATOR, action="results.read", round_id=round_row.id, now=now
     )
     session.commit()
-    return public
+    return Response(body, media_type="application/json")
 
 
-@router.get("/own")
-def own_results(agency: CurrentAgency, session: SessionDep, now: NowDep) -> AgencyResultsPublic:
+@router.get("/own", response_model=AgencyResultsPublic)
+def own_results(agency: CurrentAgency, session: SessionDep, now: NowDep) -> Response:
     """The calling agency's view: its own refs per case and who else flagged the child."""
     round_row = store.get_round(session, agency.round_id, now=now)
-    public = views.agency_results_public(
-        agency, round_row.disclosure_policy, store.own_results(session, agency)
-    )
+    content, case_count = store.own_results(session, agency)
+    body = views.agency_results_json(agency, round_row.disclosure_policy, content)
     store.record_audit(
         session,
         actor=agency.actor,
         action="results.read",
         round_id=agency.round_id,
         now=now,
-        cases=len(public.cases),
+        cases=case_count,
     )
     session.commit()
-    return public
+    return Response(body, media_type="application/json")

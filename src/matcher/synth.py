@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import polars as pl
@@ -52,7 +52,7 @@ STANDARD_FIELDS = (
     "signal",
     "signal_date",
 )
-_ID_FORMS: tuple[str, ...] = IdForm.__args__  # type: ignore[attr-defined]
+_ID_FORMS: tuple[str, ...] = get_args(IdForm)
 _DATE_FORMATS: dict[str, str] = {
     "iso": "%Y-%m-%d",
     "compact": "%Y%m%d",

@@ -69,6 +69,7 @@ ERROR_TYPES: tuple[str, ...] = (
     "id_wrong_but_valid",  # after a typo or swap the number still passes Luhn
     "id_plus_separator",  # '+' (100 years or older) written for a child
     "id_leading_zero_lost",  # spreadsheet dropped the leading zero (born 2000-2009)
+    "id_changed",  # a samordningsnummer child's new personnummer (the other lists: the old one)
     "local_number",  # child without a national number: a local TF or reserve number
     "calling_name_not_first",  # only the calling name, and it is not the first given name
     "given_names_partial",  # fewer given names than the child has
@@ -403,6 +404,15 @@ class SynthConfig(BaseModel):
         description="of numbers starting with 0 (born 2000-2009): a spreadsheet read "
         "the column as numbers (domain research §1.10 item 7)",
     )
+    number_change_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of samordningsnummer children since given a personnummer, shown "
+        "by half their records (domain research §1.5). Off by default: the linkage core by "
+        "design never joins two different valid numbers, so each such pair is missed; set it "
+        "to measure that cost",
+    )
     local_number_rate: float = Field(
         0.5,
         ge=0,
@@ -674,6 +684,8 @@ class _Children:
     foreign: np.ndarray
     birth: np.ndarray  # datetime64[D], as recorded in birth-date columns
     digits: np.ndarray  # (n, 12) uint8; meaningless where kind == 2
+    changed: np.ndarray  # bool: samordningsnummer replaced by a personnummer since
+    new_digits: np.ndarray  # (n, 12) uint8: that personnummer, where changed
     given: np.ndarray  # (n, 3) name indices, -1 where absent
     n_given: np.ndarray
     calling: np.ndarray  # 0..2
@@ -708,8 +720,20 @@ def _children(rng: np.random.Generator, cfg: SynthConfig, pools: _Pools) -> _Chi
 
     year, month, day = _date_digits(birth)
     day_key = kind.astype(np.int64) * 100_000 + (birth - ref).astype(np.int64)
-    serial, num_day = _assign_serials(rng, day_key, sex, day)
+    # Children whose samordningsnummer was replaced by a personnummer get both; all numbers are
+    # assigned together so the new ones collide with nobody's.
+    changed = (kind == 1) & (rng.random(n) < cfg.number_change_share)
+    moved = np.flatnonzero(changed)
+    serial_all, num_day_all = _assign_serials(
+        rng,
+        np.concatenate([day_key, (birth[moved] - ref).astype(np.int64)]),
+        np.concatenate([sex, sex[moved]]),
+        np.concatenate([day, day[moved]]),
+    )
+    serial, num_day = serial_all[:n], num_day_all[:n]
     digits = _number_digits(year, month, num_day + np.where(kind == 1, 60, 0), serial)
+    new_digits = np.zeros((n, 12), dtype=np.uint8)
+    new_digits[moved] = _number_digits(year[moved], month[moved], num_day_all[n:], serial_all[n:])
 
     # Given names: 1-3, from the Swedish or immigrant pool of the child's sex.
     counts_sw = np.array(cfg.given_name_counts) / sum(cfg.given_name_counts)
@@ -752,6 +776,8 @@ def _children(rng: np.random.Generator, cfg: SynthConfig, pools: _Pools) -> _Chi
         foreign=foreign,
         birth=birth,
         digits=digits,
+        changed=changed,
+        new_digits=new_digits,
         given=given,
         n_given=n_given,
         calling=calling,
@@ -898,6 +924,9 @@ def _records(
     # --- identity numbers
     digits = kids.digits[child].copy()
     has_number = kind < 2
+    renewed = kids.changed[child] & _mask(rng, n, 0.5)  # this agency has the new number
+    digits[renewed] = kids.new_digits[child[renewed]]
+    labels["id_changed"] = renewed
     typo = has_number & _mask(rng, n, cfg.id_typo_rate)
     rows = np.flatnonzero(typo)
     pos = rng.integers(2, 11, rows.size)  # the ten digits Luhn covers (not the check digit)

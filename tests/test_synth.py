@@ -179,6 +179,7 @@ def test_files_are_written_like_agency_exports(tmp_path: Path) -> None:
         assert mapping["columns"] == {h: f for f, h in profile.headers.items()}
         raw = path.read_bytes()
         if path.suffix == ".xlsx":
+            assert raw.startswith(b"PK\x03\x04")  # an Office Open XML zip, not CSV renamed
             book = openpyxl.load_workbook(path, read_only=True)
             sheet = book.active
             grid = [list(r) for r in sheet.iter_rows(values_only=True)]

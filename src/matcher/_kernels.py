@@ -112,28 +112,34 @@ def dice_pairs(
 def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort (token, owner) pairs by token, then owner.
 
-    Keyed tokens are uniform 64-bit values, so a counting pass on the top bits spreads them over
-    up to 2**16 buckets of about a thousand pairs, which are then sorted in parallel.
+    A counting pass on the top bits of ``token - min`` spreads the pairs over up to 2**16
+    buckets (keyed tokens are uniform, so about a thousand pairs each), which are then sorted
+    in parallel with stable merge sorts.
     """
     m = tokens.size
     out_t = np.empty(m, np.uint64)
     out_o = np.empty(m, np.int64)
     if m == 0:
         return out_t, out_o
+    low = tokens.min()
+    span = tokens.max() - low
+    width = 0
+    while width < 64 and (span >> np.uint64(width)) > 0:
+        width += 1
     nb = 0
     while (1 << nb) * 1024 < m and nb < 16:
         nb += 1
+    shift = np.uint64(width - nb) if width > nb else np.uint64(0)
     nbuckets = 1 << nb
-    shift = np.uint64(64 - nb) if nb > 0 else np.uint64(0)
     starts = np.zeros(nbuckets + 1, np.int64)
     for i in range(m):
-        b = np.int64(tokens[i] >> shift) if nb > 0 else 0
+        b = np.int64((tokens[i] - low) >> shift) if nb > 0 else 0
         starts[b + 1] += 1
     for b in range(nbuckets):
         starts[b + 1] += starts[b]
     fill = starts[:-1].copy()
     for i in range(m):
-        b = np.int64(tokens[i] >> shift) if nb > 0 else 0
+        b = np.int64((tokens[i] - low) >> shift) if nb > 0 else 0
         out_t[fill[b]] = tokens[i]
         out_o[fill[b]] = owners[i]
         fill[b] += 1
@@ -144,24 +150,19 @@ def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.
             continue
         seg_t = out_t[s:e].copy()
         seg_o = out_o[s:e].copy()
+        ordered = True
+        for x in range(1, e - s):
+            if seg_o[x] < seg_o[x - 1]:
+                ordered = False
+                break
+        if not ordered:  # sort by owner first, so the stable sort by token keeps owner order
+            by_owner = np.argsort(seg_o, kind="mergesort")
+            seg_t = seg_t[by_owner]
+            seg_o = seg_o[by_owner]
         order = np.argsort(seg_t, kind="mergesort")
         for x in range(e - s):
             out_t[s + x] = seg_t[order[x]]
             out_o[s + x] = seg_o[order[x]]
-        # equal tokens: insertion-sort their owners (runs are short: token collisions)
-        x = s
-        while x < e:
-            y = x + 1
-            while y < e and out_t[y] == out_t[x]:
-                y += 1
-            for u in range(x + 1, y):
-                v = out_o[u]
-                z = u - 1
-                while z >= x and out_o[z] > v:
-                    out_o[z + 1] = out_o[z]
-                    z -= 1
-                out_o[z + 1] = v
-            x = y
     return out_t, out_o
 
 

@@ -193,16 +193,32 @@ def fuzzy_matches(
             take = np.repeat(offsets - (np.cumsum(found) - found), found) + np.arange(total)
             parts.append((out_left[take], out_right[take], out_dice[take]))
         lo = hi
-    if parts:
-        left, right, dice = (np.concatenate(p) for p in zip(*parts, strict=True))
-        _, first = np.unique(left * (int(bits.shape[0]) + 1) + right, return_index=True)
-        left, right, dice = left[first], right[first], dice[first]
-        order = np.lexsort((right, left, -dice))
-        left, right, dice = left[order], right[order], dice[order]
-    else:
-        left = right = np.zeros(0, np.int64)
-        dice = np.zeros(0, np.float64)
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return FuzzyMatches(left=empty, right=empty, dice=np.zeros(0), compared=compared)
+    left, right, dice = (np.concatenate(p) for p in zip(*parts, strict=True))
+    left, right, dice = _strongest_first(left, right, dice, int(bits.shape[0]))
     return FuzzyMatches(left=left, right=right, dice=dice, compared=compared)
+
+
+def _strongest_first(
+    left: np.ndarray, right: np.ndarray, dice: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop repeated pairs; order by decreasing Dice, then by (left, right).
+
+    Both sorts use the parallel token sort. Dice values are ratios ``2a / b`` with
+    ``b <= 16384``, so two different values differ by more than ``2**-32`` and
+    ``round(dice * 2**32)`` is an exact, order-keeping integer key.
+    """
+    pair = left.astype(np.uint64) * np.uint64(n + 1) + right.astype(np.uint64)
+    pair, index = _kernels.sort_tokens(pair, np.arange(pair.size, dtype=np.int64))
+    fresh = np.ones(pair.size, dtype=bool)
+    fresh[1:] = pair[1:] != pair[:-1]
+    index = index[fresh]
+    left, right, dice = left[index], right[index], dice[index]
+    weakness = np.uint64(2**33) - np.round(dice * 2.0**32).astype(np.uint64)
+    _, order = _kernels.sort_tokens(weakness, np.arange(weakness.size, dtype=np.int64))
+    return left[order], right[order], dice[order]
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ class Service:
         response.raise_for_status()
         return dict(response.json()["agency_tokens"])
 
-    def upload(self, round_id: str, token: str, content: bytes) -> None:
+    def upload(self, round_id: str, token: str, content: bytes) -> dict[str, float]:
+        """PUT one file; returns the server's own timings (seconds) from Server-Timing."""
         response = self.http.put(
             f"/rounds/{round_id}/upload",
             content=content,
@@ -150,6 +151,12 @@ class Service:
             },
         )
         response.raise_for_status()
+        timings = {}
+        for part in response.headers.get("server-timing", "").split(","):
+            name, _, duration = part.strip().partition(";dur=")
+            if duration:
+                timings[name] = float(duration) / 1000
+        return timings
 
     def match(self, round_id: str) -> dict[str, Any]:
         self.http.post(f"/rounds/{round_id}/match").raise_for_status()
@@ -217,15 +224,17 @@ def run(agencies: int, records: int, parallel_uploads: bool) -> dict[str, Any]:
             t = time.perf_counter()
             if parallel_uploads:
                 with ThreadPoolExecutor(len(files)) as pool:
-                    list(
+                    server_timings = list(
                         pool.map(
                             lambda pair: service.upload(round_id, tokens[pair[0]], pair[1]),
                             zip(labels, files, strict=True),
                         )
                     )
             else:
-                for label, content in zip(labels, files, strict=True):
+                server_timings = [
                     service.upload(round_id, tokens[label], content)
+                    for label, content in zip(labels, files, strict=True)
+                ]
             upload_s = time.perf_counter() - t
             t = time.perf_counter()
             job = service.match(round_id)
@@ -238,6 +247,11 @@ def run(agencies: int, records: int, parallel_uploads: bool) -> dict[str, Any]:
             service.stop()
 
     service_s = upload_s + match_s
+    upload_parts = {
+        name: sum(t.get(name, 0.0) for t in server_timings)
+        for name in ("receive", "validate", "store")
+    }
+    job_parts = (job.get("stats") or {}).get("service", {})
     outside = service_s - core_s
     return {
         "agencies": agencies,
@@ -259,6 +273,8 @@ def run(agencies: int, records: int, parallel_uploads: bool) -> dict[str, Any]:
         "service_added_over_core": outside / core_s,
         "service_added_over_core_in_job": (service_s - job["core_seconds"]) / job["core_seconds"],
         "parallel_uploads": parallel_uploads,
+        "upload_server_s": upload_parts,
+        "match_job_s": job_parts,
     }
 
 
@@ -279,8 +295,9 @@ def main() -> None:
         ("core: link (baseline)", core),
         ("service: create round", figures["service_create_round_s"]),
         ("service: upload all files", figures["service_upload_s"]),
+        *((f"  server: {k} (sum over files)", v) for k, v in figures["upload_server_s"].items()),
         ("service: match (start to done)", figures["service_match_s"]),
-        ("  of which core inside the job", figures["service_core_in_job_s"] or 0.0),
+        *((f"  job: {k.removesuffix('_s')}", v) for k, v in figures["match_job_s"].items()),
         ("service: upload + match", figures["service_upload_plus_match_s"]),
         ("service: download every agency's results", figures["service_results_s"]),
     ]

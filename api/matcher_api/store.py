@@ -218,6 +218,7 @@ class AgencyScope:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA page_size=65536")  # large pages: uploads are multi-megabyte blobs
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -557,15 +558,15 @@ def upload_overview(session: Session, round_id: str) -> dict[str, UploadInfo]:
     return {row[0]: UploadInfo(*row) for row in rows}
 
 
-def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, bytes]]:
-    """Every current upload of a round with its agency, by label (for the matching job)."""
+def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, bytes]]:
+    """Every current upload of a round: agency, stored header (JSON) and file bytes, by label."""
     rows = session.execute(
-        select(Agency, Upload.content)
+        select(Agency, Upload.header_json, Upload.content)
         .join(Upload, Upload.agency_id == Agency.id)
         .where(Agency.round_id == round_id)
         .order_by(Agency.label)
     ).all()
-    return [(agency, content) for agency, content in rows]
+    return [(agency, header, content) for agency, header, content in rows]
 
 
 # --- matching jobs ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ def _stored_refs(api: Api, round_id: str) -> dict[str, list[str]]:
     """The refs inside each agency's stored upload, read straight from the database."""
     with api.app.state.services.factory() as session:
         rows = store.load_uploads(session, round_id)
-    return {agency.label: sorted(refs_of(content)) for agency, content in rows}
+    return {agency.label: sorted(refs_of(content)) for agency, _, content in rows}
 
 
 def _interrupted_upload(api: Api, round_id: str, token: str, first_chunk: bytes) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import time
+
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
@@ -66,11 +68,17 @@ async def file_part(request: Request, body: bytes) -> bytes:
     return await part.read()
 
 
-def store_upload(services: ServicesDep, scope: store.AgencyScope, content: bytes) -> UploadPublic:
+def store_upload(
+    services: ServicesDep, scope: store.AgencyScope, content: bytes, timings: dict[str, float]
+) -> UploadPublic:
     """Validate a hashed file and replace the agency's upload in one transaction."""
+    started = time.perf_counter()
     hashed = read_hashed(content)
+    timings["validate"] = time.perf_counter() - started
+    started = time.perf_counter()
     with store.transaction(services.factory) as session:
         row = store.replace_upload(session, scope, hashed, content, now=services.clock())
+    timings["store"] = time.perf_counter() - started
     info = store.UploadInfo(
         scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at
     )
@@ -79,13 +87,22 @@ def store_upload(services: ServicesDep, scope: store.AgencyScope, content: bytes
 
 @router.put("", openapi_extra=UPLOAD_BODY)
 async def put_upload(
-    request: Request, agency: CurrentAgency, services: ServicesDep
+    request: Request, response: Response, agency: CurrentAgency, services: ServicesDep
 ) -> UploadPublic:
-    """Upload (or replace) the agency's hashed file; checked against the round before storing."""
+    """Upload (or replace) the agency's hashed file; checked against the round before storing.
+
+    The ``Server-Timing`` header says how long receiving, validating and storing took.
+    """
+    started = time.perf_counter()
     body = await read_body(request, services.settings.max_upload_bytes)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         body = await file_part(request, body)
-    return await run_in_threadpool(store_upload, services, agency, body)
+    timings = {"receive": time.perf_counter() - started}
+    public = await run_in_threadpool(store_upload, services, agency, body, timings)
+    response.headers["Server-Timing"] = ", ".join(
+        f"{name};dur={seconds * 1000:.1f}" for name, seconds in timings.items()
+    )
+    return public
 
 
 @router.get("")

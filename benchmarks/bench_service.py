@@ -173,7 +173,7 @@ class Service:
             f"/rounds/{round_id}/results/own", headers={"Authorization": f"Bearer {token}"}
         )
         response.raise_for_status()
-        return dict(response.json())
+        return dict(json.loads(response.content))
 
     def stop(self) -> None:
         self.http.close()

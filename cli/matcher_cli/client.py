@@ -6,6 +6,7 @@ settings class). Every refusal becomes a :class:`ServiceError` carrying the serv
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,9 +78,9 @@ class MatcherClient:
                 reason="unreachable",
             ) from None
         if response.is_success:
-            return response.json()
+            return json.loads(response.content)  # bytes: no charset sniffing on long results
         try:
-            body = response.json()
+            body = json.loads(response.content)
             detail, reason = str(body.get("detail")), body.get("reason")
         except ValueError:
             detail, reason = response.reason_phrase, None

@@ -136,3 +136,35 @@ def test_client_errors_are_one_line_messages(server: str, tmp_path: Path) -> Non
     assert bad.exit_code != 0 and "cannot read hashed file" in bad.output
     no_token = runner.invoke(app, ["round", "list", "--server", server], env={"MATCHER_TOKEN": ""})
     assert no_token.exit_code != 0 and "token" in no_token.output
+
+
+def test_serve_shows_a_generated_token_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher_api.settings import get_settings
+
+    for name in (
+        "MATCHER_COORDINATOR_TOKEN",
+        "MATCHER_COORDINATOR_TOKEN_HASH",
+        "MATCHER_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MATCHER_DATA_DIR", str(tmp_path))
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: started.append(kwargs))
+    get_settings.cache_clear()
+    try:
+        first = runner.invoke(app, ["serve", "--port", "8123"])
+        assert first.exit_code == 0, first.output
+        assert "coordinator token" in first.output
+        get_settings.cache_clear()
+        second = runner.invoke(app, ["serve", "--port", "8123"])
+        assert second.exit_code == 0 and "coordinator token" not in second.output
+        get_settings.cache_clear()
+        monkeypatch.setenv("MATCHER_COORDINATOR_TOKEN", "changethis")
+        refused = runner.invoke(app, ["serve"])
+        assert refused.exit_code == 2 and "MATCHER_COORDINATOR_TOKEN" in refused.output
+    finally:
+        get_settings.cache_clear()
+    assert [kwargs["port"] for kwargs in started] == [8123, 8123]
+    assert (tmp_path / "matcher.db").exists()

@@ -27,8 +27,14 @@ def serve_command(
         try:
             settings = get_settings()
         except ValidationError as exc:
-            fields = sorted({str(e["loc"][0]) for e in exc.errors() if e.get("loc")})
-            raise ConfigError(f"invalid MATCHER_* settings: {fields}", reason="settings") from None
+            # pydantic's messages name the rule, never the value: safe to show.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ConfigError(
+                f"invalid MATCHER_* settings: {problems}", reason="settings"
+            ) from None
         token = prepare_database(settings, rotate_token=rotate_token)
         if token is not None:
             console.print(

@@ -135,6 +135,7 @@ class Service:
         raise RuntimeError("the service did not start")
 
     def create_round(self, round_id: str, agencies: list[str]) -> dict[str, str]:
+        """Open a round; returns each agency's token."""
         body = {"id": round_id, "name": round_id, "legal_basis": "benchmark", "agencies": agencies}
         response = self.http.post("/rounds", json=body)
         response.raise_for_status()
@@ -159,6 +160,7 @@ class Service:
         return timings
 
     def match(self, round_id: str) -> dict[str, Any]:
+        """Start matching and poll until it has ended; returns the job."""
         self.http.post(f"/rounds/{round_id}/match").raise_for_status()
         while True:
             job = self.http.get(f"/rounds/{round_id}/match").json()
@@ -169,6 +171,7 @@ class Service:
             time.sleep(0.02)
 
     def results(self, round_id: str, token: str) -> dict[str, Any]:
+        """One agency's result view."""
         response = self.http.get(
             f"/rounds/{round_id}/results/own", headers={"Authorization": f"Bearer {token}"}
         )
@@ -176,6 +179,7 @@ class Service:
         return dict(json.loads(response.content))
 
     def stop(self) -> None:
+        """Stop the service process."""
         self.http.close()
         self.process.terminate()
         self.process.wait(30)

@@ -261,6 +261,7 @@ class MatchRunner:
 
     def _after(self, job_id: int) -> Callable[[Future[None]], None]:
         def check(future: Future[None]) -> None:
+            """Record the job as failed if the worker died or was stopped."""
             if future.cancelled() or future.exception() is not None:
                 with store.transaction(self._factory) as session:
                     job = session.scalars(

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
@@ -114,7 +115,9 @@ async def _purge_periodically(services: Services) -> None:
             logger.error("purging expired rounds failed with %s", type(exc).__name__)
 
 
-def _error(status: int, detail: str, reason: str, headers: dict[str, str] | None = None) -> Any:
+def _error(
+    status: int, detail: str, reason: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = ErrorPublic(detail=detail, reason=reason).model_dump()
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -122,27 +125,44 @@ def _error(status: int, detail: str, reason: str, headers: dict[str, str] | None
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        """The service's own refusals, with their status code."""
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return _error(exc.status_code, exc.message, exc.reason, headers)  # type: ignore[no-any-return]
+        return _error(exc.status_code, exc.message, exc.reason, headers)
 
     @app.exception_handler(MatcherError)
     async def matcher_error(_: Request, exc: MatcherError) -> JSONResponse:
+        """Library errors: key mismatches 409, other bad input 422."""
         status = next(code for cls, code in MATCHER_ERROR_STATUS if isinstance(exc, cls))
         reason = exc.reason or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
-        return _error(status, str(exc), reason)  # type: ignore[no-any-return]
+        return _error(status, str(exc), reason)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """Invalid requests: 422 naming each field and rule."""
         # Say where and what, never echo the input (it could be anything a client sent).
         problems = [
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
             for err in exc.errors()
         ]
-        return _error(422, "invalid request: " + "; ".join(problems), "validation")  # type: ignore[no-any-return]
+        return _error(422, "invalid request: " + "; ".join(problems), "validation")
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        """Constraint clashes between concurrent requests: 409."""
+        # Two requests raced (same round id, same agency uploading twice at once).
+        message = "the request clashed with a concurrent change; try again"
+        return _error(409, message, "concurrent_change")
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        """A database that cannot be reached or is locked: 503."""
+        logger.error("database error: %s", type(exc.orig).__name__)
+        return _error(503, "the database is unavailable; try again shortly", "database")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), "http", getattr(exc, "headers", None))  # type: ignore[no-any-return]
+        """Unknown paths and methods, in the same error shape."""
+        return _error(exc.status_code, str(exc.detail), "http", getattr(exc, "headers", None))
 
 
 def create_app(
@@ -159,6 +179,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """Warm the match worker up and purge periodically while serving."""
         services.runner.warm_up()
         task = asyncio.create_task(_purge_periodically(services))
         try:

@@ -58,6 +58,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware datetimes are stored as naive UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -65,6 +66,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Stored naive UTC comes back aware."""
         return None if value is None else value.replace(tzinfo=UTC)
 
 

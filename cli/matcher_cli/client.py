@@ -131,6 +131,7 @@ class MatcherClient:
         size = path.stat().st_size
 
         def chunks() -> Iterator[bytes]:
+            """The file in 1 MiB pieces, so it is never held whole in memory."""
             with path.open("rb") as handle:
                 while chunk := handle.read(UPLOAD_CHUNK):
                     yield chunk

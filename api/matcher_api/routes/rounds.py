@@ -90,6 +90,7 @@ async def start_match(round_row: CoordinatorRound, services: ServicesDep, now: N
     """Start matching in the background; poll ``GET /rounds/{round_id}/match`` for its status."""
 
     def queue() -> store.MatchJob:
+        """Record the queued job (in a worker thread: it touches the database)."""
         with store.transaction(services.factory) as session:
             return store.queue_match(session, round_row, now=now)
 

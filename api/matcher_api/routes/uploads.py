@@ -59,6 +59,7 @@ async def file_part(request: Request, body: bytes) -> bytes:
     """The 'file' part of a multipart body that has already been read (and size-checked)."""
 
     async def replay() -> Message:
+        """Hand the already-read body to the form parser."""
         return {"type": "http.request", "body": body, "more_body": False}
 
     form = await Request(request.scope, replay).form(max_files=1, max_fields=4)

@@ -11,12 +11,13 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher_api import store
 from matcher_api.main import create_app, prepare_database
 from matcher_api.security import hash_token, token_matches
 from matcher_api.settings import Settings
-from tests.api.factories import bearer
+from tests.api.factories import Api, bearer
 
 
 def test_migrations_create_exactly_the_models(database_url: str) -> None:
@@ -104,3 +105,21 @@ def test_interrupted_jobs_are_marked_failed_on_restart(
     restarted = make_api()
     job = restarted.client.get(f"/rounds/{round_id}/match", headers=restarted.coordinator).json()
     assert job["status"] == "failed" and "restart" in job["error"]
+
+
+def test_racing_writes_and_database_outages_are_not_500(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def clash(*_: object, **__: object) -> None:
+        raise IntegrityError("INSERT", {}, Exception("unique constraint"))
+
+    def down(*_: object, **__: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(store, "create_round", clash)
+    body = {"name": "x", "legal_basis": "consent", "agencies": ["a", "b"]}
+    response = api.client.post("/rounds", json=body, headers=api.coordinator)
+    assert response.status_code == 409 and response.json()["reason"] == "concurrent_change"
+    monkeypatch.setattr(store, "list_rounds", down)
+    response = api.client.get("/rounds", headers=api.coordinator)
+    assert response.status_code == 503 and "locked" not in response.text

@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -253,7 +254,11 @@ class MatchRunner:
         """Queue a job; if the worker dies, the job is recorded as failed."""
         future: Future[None]
         if self._mode == "process":
-            future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
+            try:
+                future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
+            except BrokenProcessPool:  # the last worker died (e.g. out of memory): start anew
+                self._executor = None
+                future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
         else:
             future = self._ensure().submit(match_round, self._factory, round_id, job_id)
         future.add_done_callback(self._after(job_id))

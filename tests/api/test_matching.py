@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -11,6 +12,7 @@ import pytest
 
 import matcher.linkage
 from matcher.errors import LinkageError
+from matcher_api.schemas import AgencyResultsPublic, RoundResultsPublic
 from tests.api.factories import Api, bearer, hashed_bytes, refs_of
 
 PEOPLE = {
@@ -53,6 +55,7 @@ def test_whole_flow_with_three_agencies(api: Api, policy: str) -> None:
         response = api.client.get(f"/rounds/{round_id}/results/own", headers=bearer(tokens[agency]))
         assert response.status_code == 200
         view = response.json()
+        AgencyResultsPublic.model_validate(view)  # the fast JSON path keeps the documented shape
         assert view["agency"] == agency and view["disclosure_policy"] == policy
         own_refs = {ref: person for person, ref in refs[agency].items()}
         mine = {p for p, a in expected.items() if agency in a}
@@ -73,6 +76,7 @@ def test_whole_flow_with_three_agencies(api: Api, policy: str) -> None:
     summary = api.client.get(f"/rounds/{round_id}/results", headers=api.coordinator)
     assert summary.status_code == 200
     body = summary.json()
+    RoundResultsPublic.model_validate(body)
     all_refs = {ref for per in refs.values() for ref in per.values()}
     assert not any(ref in summary.text for ref in all_refs)  # the coordinator never sees refs
     assert len(body["cases"]) == len(expected)
@@ -174,6 +178,12 @@ def test_matching_in_a_worker_process(make_api: Callable[..., Api]) -> None:
     job = api.match(round_id, timeout=120)
     assert job["status"] == "done", job
     assert job["case_count"] == len(_expected_cases(2))
+    # The worker dies (say, out of memory): the job says so, and the next run gets a new worker.
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(10)
+    outcomes = [api.match(round_id, timeout=120)["status"] for _ in range(2)]
+    assert outcomes[-1] == "done" and set(outcomes) <= {"done", "failed"}
 
 
 def test_new_upload_makes_old_results_disappear(api: Api) -> None:

@@ -6,7 +6,11 @@ Kernels take their options from :data:`JIT` (sequential) or :data:`JIT_PARALLEL`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import numba
 
 #: Compile once, keep the machine code in ``__pycache__`` (first-call cost paid once per install).
 CACHE = True
@@ -27,3 +31,21 @@ JIT: dict[str, Any] = {
     "boundscheck": BOUNDSCHECK,
 }
 JIT_PARALLEL: dict[str, Any] = {**JIT, "parallel": PARALLEL}
+
+#: Below this many items a parallel kernel runs on the calling thread only: waking the other
+#: threads costs more than the work, and much more on a busy machine.
+PARALLEL_MIN_ITEMS = 50_000
+
+
+@contextmanager
+def threads_for(items: int) -> Iterator[None]:
+    """Run the enclosed kernel calls on one thread when ``items`` is small (thread-local)."""
+    if items >= PARALLEL_MIN_ITEMS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)

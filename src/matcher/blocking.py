@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher import _kernels
+from matcher._numba_config import threads_for
 from matcher.errors import LinkageError
 
 #: Hard ceiling on ``max_block``: a block's pairs are buffered at once (16 bytes per pair).
@@ -94,7 +95,8 @@ def build_blocks(
     lengths = np.diff(offsets)
     owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
     keep = eligible[owners]
-    tokens, owners = _kernels.sort_tokens(values[keep], owners[keep])
+    with threads_for(int(keep.sum())):
+        tokens, owners = _kernels.sort_tokens(values[keep], owners[keep])
     if tokens.size:
         fresh = np.ones(tokens.size, dtype=bool)
         fresh[1:] = (tokens[1:] != tokens[:-1]) | (owners[1:] != owners[:-1])
@@ -120,9 +122,15 @@ def build_blocks(
     member_parts, start_parts = [members], [starts]
     shift = int(members.size)
     for b in over if params.passes else ():
-        tile_members, tile_starts = _kernels.split_oversize(
-            owners[bounds[b] : bounds[b + 1]], bits, nbits, params.passes, params.tile, params.seed
-        )
+        with threads_for(int(sizes[b]) * params.passes * params.tile):
+            tile_members, tile_starts = _kernels.split_oversize(
+                owners[bounds[b] : bounds[b + 1]],
+                bits,
+                nbits,
+                params.passes,
+                params.tile,
+                params.seed,
+            )
         member_parts.append(tile_members)
         start_parts.append(tile_starts[1:] + shift)
         shift += int(tile_members.size)

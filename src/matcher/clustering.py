@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher import _kernels
+from matcher._numba_config import threads_for
 from matcher.errors import LinkageError
 
 
@@ -59,7 +60,8 @@ class Components:
             raise LinkageError("tokens must be 1-D uint64, one owner per token", reason="shape")
         owners = owners.astype(np.int64, copy=False)
         self._check_records(owners)
-        sorted_tokens, sorted_owners = _kernels.sort_tokens(tokens, owners)
+        with threads_for(tokens.size):
+            sorted_tokens, sorted_owners = _kernels.sort_tokens(tokens, owners)
         made, refused = _kernels.union_runs(
             sorted_tokens, sorted_owners, self._parent, self._ctoken, self._chas
         )

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from matcher import _kernels
+from matcher._numba_config import threads_for
 from matcher.blocking import BlockingParams, Blocks, build_blocks
 from matcher.cases import cases_from_sorted, check_window, summarise_cases
 from matcher.clustering import Components
@@ -139,7 +140,8 @@ def dice_coefficients(bits: np.ndarray, left: np.ndarray, right: np.ndarray) -> 
     for side in (left, right):
         if side.size and (side.min() < 0 or side.max() >= bits.shape[0]):
             raise LinkageError("record index out of range", reason="index")
-    return _kernels.dice_pairs(bits, _kernels.popcount_rows(bits), left, right)
+    with threads_for(left.size + bits.shape[0]):
+        return _kernels.dice_pairs(bits, _kernels.popcount_rows(bits), left, right)
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,21 @@ def fuzzy_matches(
     ``group``/``gtoken``/``ghas`` give each record's component and its identity token so pairs
     already joined, or never joinable, are skipped (see ``_kernels.block_pair_dice``).
     """
-    counts = _kernels.popcount_rows(bits)
     capacity = blocks.pair_capacity()
+    with threads_for(int(capacity.sum())):
+        return _fuzzy_matches(blocks, bits, capacity, threshold, group, gtoken, ghas)
+
+
+def _fuzzy_matches(
+    blocks: Blocks,
+    bits: np.ndarray,
+    capacity: np.ndarray,
+    threshold: float,
+    group: np.ndarray,
+    gtoken: np.ndarray,
+    ghas: np.ndarray,
+) -> FuzzyMatches:
+    counts = _kernels.popcount_rows(bits)
     cum = np.cumsum(capacity)
     largest = int(capacity.max()) if capacity.size else 0
     buf = max(CHUNK_PAIRS, largest)

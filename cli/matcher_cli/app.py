@@ -29,6 +29,8 @@ def _root(
 
 # One entry per command module in matcher_cli.commands; each exposes ``register(app)``.
 COMMAND_MODULES: list[str] = [
+    "key",
+    "hash",
     "inspect",
     "link",
     "serve",

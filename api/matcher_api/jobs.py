@@ -99,27 +99,27 @@ def build_views(
             .unique()
             .with_columns(signals=pl.lit(None, dtype=pl.List(pl.Utf8)))
         )
-    case_list = (
+    # One row per case: every agency in it (by label), with what the policy lets others see.
+    members = (
         per_agency.sort(["cid", "agency"])
         .group_by("cid", maintain_order=True)
-        .agg(agencies=pl.col("agency").cast(pl.Utf8))
-        .select(label.alias("case_id"), "agencies")
+        .agg(members=pl.struct(pl.col("agency").cast(pl.Utf8), "signals"))
+    )
+    case_list = members.select(
+        label.alias("case_id"),
+        agencies=pl.col("members").list.eval(pl.element().struct.field("agency")),
     )
     records = rows.group_by(["agency", "cid"], maintain_order=True).agg(
         records=pl.struct("ref", "signal", "signal_date")
     )
-    others = (
-        per_agency.select("cid", "agency")
-        .join(per_agency.rename({"agency": "other"}), on="cid")
-        .filter(pl.col("other") != pl.col("agency"))
-        .sort(["agency", "cid", "other"])
-        .group_by(["agency", "cid"], maintain_order=True)
-        .agg(others=pl.struct(pl.col("other").cast(pl.Utf8).alias("agency"), "signals"))
-    )
-    joined = records.join(others, on=["agency", "cid"], how="left", maintain_order="left")
+    joined = records.join(members, on="cid", how="left", maintain_order="left")
     views = {
         name: joined.filter(pl.col("agency") == name).select(
-            label.alias("case_id"), "records", "others"
+            label.alias("case_id"),
+            "records",
+            others=pl.col("members").list.eval(
+                pl.element().filter(pl.element().struct.field("agency") != name)
+            ),
         )
         for name in labels
     }

@@ -81,6 +81,13 @@ def test_breakdown_equals_brute_force(case: tuple[pl.DataFrame, pl.DataFrame]) -
             correct,
             pred - correct,
         )
+    for kind in ("personnummer", "samordningsnummer", "none"):
+        rows = table.filter((pl.col("group") == "id_kind") & (pl.col("label") == kind))
+        tagged = [{**r, "error_types": [kind] if r["id_kind"] == kind else []} for r in records]
+        true, pred, correct = _brute_pairs(tagged, involving=kind)
+        got = rows.row(0, named=True) if rows.height else {}
+        assert (got.get("true_pairs", 0), got.get("found_pairs", 0)) == (true, correct)
+        assert got.get("false_pairs", 0) == pred - correct
     clean = [r for r in records if not r["error_types"]]
     true, pred, correct = _brute_pairs(clean)
     row = table.filter(pl.col("label") == "(no error)").row(0, named=True)

@@ -262,14 +262,28 @@ def case_counts(
     )
 
 
-def _involving(aligned: pl.DataFrame, flagged: pl.Expr, totals: PairCounts) -> tuple[int, ...]:
-    """Pairs with at least one flagged record: (true, predicted, correct)."""
-    rest = aligned.filter(~flagged)
-    return (
-        totals.true_pairs - cross_pairs(rest, ["child"]),
-        totals.predicted_pairs - cross_pairs(rest, ["cluster"]),
-        totals.correct_pairs - cross_pairs(rest, ["cluster", "child"]),
+def _involving_by_label(labelled: pl.DataFrame, totals: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per label: cross-agency pairs inside groups of ``key`` with at least one labelled record.
+
+    ``labelled`` has one row per (record, label) with columns key, agency, label; ``totals`` one
+    row per (key, agency) with its record count n. For a group g, removing the labelled records
+    leaves s' = s - Σ_a m_a and q' = q - Σ_a (2 n_a m_a - m_a²); the pairs involving the label
+    are (s² - q)/2 - (s'² - q')/2. All groups and labels in three group-bys, no loop.
+    """
+    per_group = totals.group_by(key).agg(s=pl.col("n").sum(), q=(pl.col("n") ** 2).sum())
+    m = labelled.group_by(key, "agency", "label").agg(m=pl.len().cast(pl.Int64))
+    m = m.join(totals, on=[key, "agency"], how="left")
+    per_label = m.group_by(key, "label").agg(
+        dm=pl.col("m").sum(), dq=(2 * pl.col("n") * pl.col("m") - pl.col("m") ** 2).sum()
     )
+    per_label = per_label.join(per_group, on=key, how="left").with_columns(
+        pairs=(
+            (pl.col("s") ** 2 - pl.col("q"))
+            - ((pl.col("s") - pl.col("dm")) ** 2 - (pl.col("q") - pl.col("dq")))
+        )
+        // 2
+    )
+    return per_label.group_by("label").agg(pl.col("pairs").sum())
 
 
 def error_breakdown(aligned: pl.DataFrame, totals: PairCounts | None = None) -> pl.DataFrame:
@@ -280,58 +294,83 @@ def error_breakdown(aligned: pl.DataFrame, totals: PairCounts | None = None) -> 
     false_pairs (predicted pairs of different children involving the label).
     """
     totals = totals or pair_counts(aligned)
-    rows: list[dict[str, object]] = []
-
-    def add(group: str, label: str, flagged: pl.Expr, records: int) -> None:
-        true, predicted, correct = _involving(aligned, flagged, totals)
-        rows.append(
-            {
-                "group": group,
-                "label": label,
-                "records": records,
-                "true_pairs": true,
-                "found_pairs": correct,
-                "missed_pairs": true - correct,
-                "recall": _ratio(correct, true),
-                "false_pairs": predicted - correct,
-            }
-        )
-
-    clean = pl.col("error_types").list.len() == 0
-    # "(no error)": pairs of two clean records = all pairs minus pairs touching a flagged record.
-    rest = aligned.filter(clean)
-    true, correct = cross_pairs(rest, ["child"]), cross_pairs(rest, ["cluster", "child"])
-    predicted = cross_pairs(rest, ["cluster"])
-    rows.append(
-        {
-            "group": "clean",
-            "label": "(no error)",
-            "records": rest.height,
-            "true_pairs": true,
-            "found_pairs": correct,
-            "missed_pairs": true - correct,
-            "recall": _ratio(correct, true),
-            "false_pairs": predicted - correct,
-        }
+    top_child = int(aligned["child"].max() or 0) + 1
+    frame = aligned.with_columns(
+        both=pl.col("cluster") * top_child + pl.col("child"),
+        any=pl.col("error_types").list.len() > 0,
     )
-    counts = aligned.select(pl.col("error_types").explode().drop_nulls().value_counts(sort=True))
-    for row in counts.unnest(counts.columns[0]).iter_rows():
-        label, n = str(row[0]), int(row[1])
-        add("error", label, pl.col("error_types").list.contains(label), n)
-    if "id_kind" in aligned.columns:
-        for kind, n in aligned["id_kind"].value_counts(sort=True).iter_rows():
-            add("id_kind", str(kind), pl.col("id_kind") == kind, int(n))
-    schema = {
-        "group": pl.String,
-        "label": pl.String,
-        "records": pl.Int64,
-        "true_pairs": pl.Int64,
-        "found_pairs": pl.Int64,
-        "missed_pairs": pl.Int64,
-        "recall": pl.Float64,
-        "false_pairs": pl.Int64,
-    }
-    return pl.DataFrame(rows, schema=schema)
+    # One row per (record, label): error labels, "id_kind=..." and "(any)" (any error at all).
+    parts = [
+        frame.select(
+            "child", "cluster", "both", "agency", label=pl.col("error_types").list.unique()
+        )
+        .explode("label")
+        .drop_nulls("label")
+        .with_columns(group=pl.lit("error")),
+        frame.filter(pl.col("any")).select(
+            "child", "cluster", "both", "agency", label=pl.lit("(any)"), group=pl.lit("any")
+        ),
+    ]
+    if "id_kind" in frame.columns:
+        parts.append(
+            frame.select(
+                "child",
+                "cluster",
+                "both",
+                "agency",
+                label=pl.col("id_kind").cast(pl.String),
+                group=pl.lit("id_kind"),
+            )
+        )
+    labelled = pl.concat(parts)
+    involving = {}
+    for key in ("child", "cluster", "both"):
+        counts = frame.group_by(key, "agency").agg(n=pl.len().cast(pl.Int64))
+        involving[key] = _involving_by_label(labelled, counts, key)
+    table = (
+        labelled.group_by("group", "label")
+        .agg(records=pl.len().cast(pl.Int64))
+        .join(involving["child"].rename({"pairs": "true_pairs"}), on="label", how="left")
+        .join(involving["cluster"].rename({"pairs": "predicted"}), on="label", how="left")
+        .join(involving["both"].rename({"pairs": "found_pairs"}), on="label", how="left")
+        .with_columns(pl.col("true_pairs", "predicted", "found_pairs").fill_null(0))
+    )
+    any_row = table.filter(pl.col("group") == "any")
+    involved = any_row.row(0, named=True) if any_row.height else {}
+    clean = pl.DataFrame(
+        {
+            "group": ["clean"],
+            "label": ["(no error)"],
+            "records": [aligned.height - int(involved.get("records", 0))],
+            "true_pairs": [totals.true_pairs - int(involved.get("true_pairs", 0))],
+            "predicted": [totals.predicted_pairs - int(involved.get("predicted", 0))],
+            "found_pairs": [totals.correct_pairs - int(involved.get("found_pairs", 0))],
+        },
+        schema=table.schema,
+    )
+    order = {"clean": 0, "error": 1, "id_kind": 2}
+    return (
+        pl.concat([clean, table.filter(pl.col("group") != "any")])
+        .with_columns(
+            missed_pairs=pl.col("true_pairs") - pl.col("found_pairs"),
+            recall=pl.when(pl.col("true_pairs") > 0)
+            .then(pl.col("found_pairs") / pl.col("true_pairs"))
+            .otherwise(1.0),
+            false_pairs=pl.col("predicted") - pl.col("found_pairs"),
+            rank=pl.col("group").replace_strict(order, return_dtype=pl.Int64),
+        )
+        .sort(["rank", "records", "label"], descending=[False, True, False])
+        .select(
+            "group",
+            "label",
+            "records",
+            "true_pairs",
+            "found_pairs",
+            "missed_pairs",
+            "recall",
+            "false_pairs",
+        )
+    )
 
 
 def evaluate(

@@ -288,3 +288,69 @@ def clusterings(draw: _st.DrawFn, max_records: int = 30) -> tuple[_pe.DataFrame,
         "agency", "record_id", _pe.format("c{}", _pe.col("cluster")).alias("cluster_id")
     )
     return predicted, truth
+
+
+# --- Keyed hashing: normalised records as matcher.normalise emits them (helper B) ----------------
+import polars as _pl_b  # noqa: E402
+
+_B_GIVEN = ("anna", "åsa", "märta", "björn", "östen", "mohammed", "elias", "ebba", "zoë", "noor")
+_B_SURNAMES = ("andersson", "öberg", "åkesson", "lindström", "johansson", "nguyen", "björk", "sjöö")
+_B_LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
+_B_ID_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-"
+#: Columns and types of matcher.normalise's records (the hashing input).
+B_RECORD_SCHEMA = {
+    "row": _pl_b.Int64,
+    "record_id": _pl_b.String,
+    "pnr": _pl_b.String,
+    "pnr_kind": _pl_b.String,
+    "given_names": _pl_b.List(_pl_b.String),
+    "surnames": _pl_b.List(_pl_b.String),
+    "birth_date": _pl_b.Date,
+    "signal": _pl_b.String,
+    "signal_date": _pl_b.Date,
+}
+
+
+def hashing_names(min_size: int = 2) -> _st.SearchStrategy[str]:
+    """One normalised name part (lower case, å/ä/ö kept), common or random letters."""
+    common = _st.sampled_from([n for n in _B_GIVEN + _B_SURNAMES if len(n) >= min_size])
+    return _st.one_of(common, _st.text(_B_LETTERS, min_size=min_size, max_size=12))
+
+
+@_st.composite
+def normalised_record_dicts(draw: _st.DrawFn, min_name: int = 2, min_id: int = 1) -> dict:
+    """One record of matcher.normalise's contract (pnr, if any, valid and canonical)."""
+    pnr = draw(_st.none() | valid_identity_numbers())
+    kind = None
+    if pnr is not None:
+        kind = "samordningsnummer" if int(pnr[6:8]) > 60 else "personnummer"
+    born = draw(_st.none() | _st.dates(min_value=_date(1990, 1, 1), max_value=_date(2025, 12, 31)))
+    return {
+        "record_id": draw(_st.text(_B_ID_CHARS, min_size=min_id, max_size=14)),
+        "pnr": pnr,
+        "pnr_kind": kind,
+        "given_names": draw(_st.lists(hashing_names(min_name), max_size=3)),
+        "surnames": draw(_st.lists(hashing_names(min_name), max_size=2)),
+        "birth_date": born,
+        "signal": draw(_st.sampled_from(["frånvaro", "orosanmälan", None])),
+        "signal_date": draw(
+            _st.none() | _st.dates(min_value=_date(2026, 1, 1), max_value=_date(2026, 10, 31))
+        ),
+    }
+
+
+def records_frame(rows: list[dict]) -> _pl_b.DataFrame:
+    """A records frame (RECORD_SCHEMA) from record dicts, numbering rows from 2."""
+    numbered = [{"row": i + 2, **r} for i, r in enumerate(rows)]
+    return _pl_b.DataFrame(numbered, schema=B_RECORD_SCHEMA)
+
+
+@_st.composite
+def normalised_records(
+    draw: _st.DrawFn, min_rows: int = 0, max_rows: int = 12, min_name: int = 2, min_id: int = 1
+) -> _pl_b.DataFrame:
+    """A frame of normalised records (the input of matcher.hashing.hash_records)."""
+    rows = draw(
+        _st.lists(normalised_record_dicts(min_name, min_id), min_size=min_rows, max_size=max_rows)
+    )
+    return records_frame(rows)

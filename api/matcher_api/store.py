@@ -18,6 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Engine,
     Float,
@@ -49,6 +50,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 COORDINATOR = "coordinator"
 COORDINATOR_TOKEN_KEY = "coordinator_token_hash"
 JOB_ACTIVE = ("queued", "running")
+KEY_CHECK_MAX = 128
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -128,8 +130,8 @@ class Upload(Base):
         ForeignKey("round_agencies.id", ondelete="CASCADE"), unique=True
     )
     row_count: Mapped[int] = mapped_column(Integer)
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    key_check: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    key_check: Mapped[str] = mapped_column(String(KEY_CHECK_MAX))
     header_json: Mapped[str] = mapped_column(Text)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content: Mapped[bytes] = mapped_column(LargeBinary)
@@ -457,10 +459,6 @@ def purge_expired(factory: sessionmaker[Session], *, now: datetime) -> list[str]
 # --- uploads ---------------------------------------------------------------------------------
 
 
-def _header_for_storage(header: HashedFileHeader) -> str:
-    return header.model_dump_json()
-
-
 def replace_upload(
     session: Session,
     scope: AgencyScope,
@@ -487,6 +485,8 @@ def replace_upload(
             "hash again with the right --agency",
             reason="agency_mismatch",
         )
+    if len(header.key_check) > KEY_CHECK_MAX:
+        raise UnprocessableError("the key check value is too long", reason="key_check")
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
     other = session.scalars(
@@ -508,7 +508,7 @@ def replace_upload(
         row_count=header.row_count,
         size_bytes=len(content),
         key_check=header.key_check,
-        header_json=_header_for_storage(header),
+        header_json=header.model_dump_json(),
         uploaded_at=now,
         content=content,
     )

@@ -181,3 +181,10 @@ def test_new_upload_invalidates_results_and_is_audited(api: Api) -> None:
     events = api.client.get("/audit", params={"round_id": round_id}, headers=api.coordinator)
     actions = [(e["actor"], e["action"], e["counts"].get("rows")) for e in events.json()["events"]]
     assert ("agency:skola", "upload", 2) in actions
+
+
+def test_oversized_header_fields_are_refused(api: Api) -> None:
+    round_id, tokens = api.create_round()
+    content = hashed_bytes(round_id, "skola", [1], key_check="ab" * 100)
+    response = api.upload(round_id, tokens["skola"], content)
+    assert response.status_code == 422 and response.json()["reason"] == "key_check"

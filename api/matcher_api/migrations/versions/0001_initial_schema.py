@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("round_id", sa.String(64), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
-        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("key_check", sa.String(128), nullable=False),
         sa.Column("header_json", sa.Text(), nullable=False),
         sa.Column("uploaded_at", sa.DateTime(), nullable=False),

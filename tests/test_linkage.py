@@ -246,3 +246,30 @@ def test_dice_coefficients_and_bit_packing() -> None:
     with pytest.raises(LinkageError):
         dice_coefficients(arrays.bits.astype(np.int64), left, right)
     assert 0.5 < DEFAULT_THRESHOLD < 1.0
+
+
+def test_blocking_refuses_bad_arrays() -> None:
+    from matcher.blocking import build_blocks
+
+    bits = np.zeros((2, 2), np.uint64)
+    offsets = np.array([0, 1, 2], np.int64)
+    ok = dict(
+        offsets=offsets,
+        values=np.array([1, 1], np.uint64),
+        eligible=np.ones(2, bool),
+        bits=bits,
+        nbits=128,
+        params=BlockingParams(),
+    )
+    assert build_blocks(**ok).count == 1  # type: ignore[arg-type]
+    for change in (
+        {"values": np.array([1, 1], np.int64)},
+        {"offsets": np.array([0, 1], np.int64)},
+        {"bits": bits.astype(np.int64)},
+        {"nbits": 1000},
+        {"params": BlockingParams(tile=2)},
+        {"params": BlockingParams(passes=65)},
+        {"params": BlockingParams(seed=-1)},
+    ):
+        with pytest.raises(LinkageError):
+            build_blocks(**{**ok, **change})  # type: ignore[arg-type]

@@ -90,8 +90,12 @@ def build_blocks(
     """
     params.check()
     n = eligible.size
-    if offsets.shape != (n + 1,) or bits.shape[0] != n:
+    if offsets.shape != (n + 1,) or bits.ndim != 2 or bits.shape[0] != n:
         raise LinkageError("blocking arrays disagree on the number of records", reason="shape")
+    if values.dtype != np.uint64 or offsets.dtype != np.int64 or eligible.dtype != np.bool_:
+        raise LinkageError("blocking tokens must be uint64 with int64 offsets", reason="dtype")
+    if bits.dtype != np.uint64 or not 1 <= nbits <= 64 * bits.shape[1]:
+        raise LinkageError("encodings must be packed uint64 rows of nbits bits", reason="bits")
     lengths = np.diff(offsets)
     owners = np.repeat(np.arange(n, dtype=np.int64), lengths)
     keep = eligible[owners]

@@ -172,6 +172,7 @@ def run_demo(
             timings["service_start_s"] = time.perf_counter() - t
 
             def client(token: str) -> MatcherClient:
+                """An API client presenting one role's bearer token."""
                 return MatcherClient(ClientSettings(server=url, token=token, timeout=120))
 
             t = time.perf_counter()

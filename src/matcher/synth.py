@@ -33,6 +33,7 @@ __all__ = [
     "SynthConfig",
     "SynthData",
     "SynthOutput",
+    "config_from_options",
     "generate",
     "luhn_check_digit",
     "synthesize",
@@ -1013,6 +1014,7 @@ def _records(
     labels["given_names_partial"] = (n_given > 1) & (style > 0) & ~((style == 1) & (calling > 0))
 
     def pick(idx: np.ndarray) -> pl.Series:
+        """Given-name strings for name indices (-1 gives null)."""
         return pools.given.gather(_nullable(idx))
 
     g = pl.DataFrame(
@@ -1064,6 +1066,7 @@ def _records(
     def apply(
         series: pl.Series, mask: np.ndarray, mapping: dict[str, str]
     ) -> tuple[pl.Series, np.ndarray]:
+        """Apply a letter mapping to the masked rows; return the series and rows changed."""
         rows = np.flatnonzero(mask)
         old = series.gather(rows)
         new = old.str.replace_many(list(mapping), list(mapping.values()))

@@ -74,6 +74,7 @@ def demo_command(
         with console.status("starting") as status:
 
             def step(message: str) -> None:
+                """Show a step with the time since the start."""
                 elapsed = time.perf_counter() - started
                 err_console.print(f"[dim]{elapsed:5.1f}s[/] {message}")
                 status.update(message)

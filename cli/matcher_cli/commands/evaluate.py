@@ -189,6 +189,7 @@ def evaluate_command(
                 task = bar.add_task("linking at each threshold", total=len(values))
 
                 def link_at(threshold: float) -> pl.DataFrame:
+                    """Clusters of the hashed files at one threshold, as record ids."""
                     result = link(files, k=k, window_from=start, window_to=end, threshold=threshold)
                     bar.advance(task)
                     return ev.resolve_refs(result.clusters, local_maps)

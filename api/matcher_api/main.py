@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
@@ -152,6 +152,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         # Two requests raced (same round id, same agency uploading twice at once).
         message = "the request clashed with a concurrent change; try again"
         return _error(409, message, "concurrent_change")
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        """Values the database cannot hold (a NUL character, say) are bad input: 422."""
+        return _error(422, "the request holds a value the database cannot store", "data")
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:

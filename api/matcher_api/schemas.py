@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 DisclosurePolicy = Literal["agencies_only", "agencies_and_categories"]
 JobStatus = Literal["queued", "running", "done", "failed"]
@@ -79,6 +86,13 @@ class RoundCreate(BaseModel):
         None, ge=1, le=3650, description="days until the round is purged (service default if unset)"
     )
     agencies: list[AgencyLabel] = Field(..., min_length=2, max_length=50)
+
+    @field_validator("name", "legal_basis")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> RoundCreate:

@@ -8,6 +8,7 @@ The schema is created and versioned by the Alembic migrations in ``migrations/``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -485,8 +486,10 @@ def replace_upload(
             "hash again with the right --agency",
             reason="agency_mismatch",
         )
-    if len(header.key_check) > KEY_CHECK_MAX:
-        raise UnprocessableError("the key check value is too long", reason="key_check")
+    if not re.fullmatch(rf"[0-9a-fA-F]{{1,{KEY_CHECK_MAX}}}", header.key_check):
+        raise UnprocessableError(
+            f"the key check value must be 1 to {KEY_CHECK_MAX} hex digits", reason="key_check"
+        )
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
     other = session.scalars(

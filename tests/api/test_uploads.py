@@ -188,3 +188,15 @@ def test_oversized_header_fields_are_refused(api: Api) -> None:
     content = hashed_bytes(round_id, "skola", [1], key_check="ab" * 100)
     response = api.upload(round_id, tokens["skola"], content)
     assert response.status_code == 422 and response.json()["reason"] == "key_check"
+
+
+def test_nul_characters_never_reach_the_database(api: Api) -> None:
+    round_id, tokens = api.create_round()
+    content = hashed_bytes(round_id, "skola", [1], key_check="ab\x00cd")
+    assert api.upload(round_id, tokens["skola"], content).status_code == 422
+    body = {"name": "a\x00b", "legal_basis": "consent", "agencies": ["a", "b"]}
+    assert api.client.post("/rounds", json=body, headers=api.coordinator).status_code == 422
+    for path in ("/rounds/a%00b", "/rounds/a%00b/match", "/rounds/a%00b/results"):
+        assert api.client.get(path, headers=api.coordinator).status_code in (404, 422)
+    audit = api.client.get("/audit", params={"round_id": "a\x00b"}, headers=api.coordinator)
+    assert audit.status_code in (200, 422)

@@ -54,6 +54,11 @@ def _joined(data_exports: dict[str, pl.DataFrame], config: SynthConfig) -> pl.Da
     for name, frame in data_exports.items():
         headers = config.profiles[name].headers
         renamed = frame.rename({h: f for f, h in headers.items()})
+        if "full_name" in renamed.columns:  # "Efternamn, Förnamn" in one column
+            parts = pl.col("full_name").str.split_exact(", ", 1)
+            renamed = renamed.with_columns(
+                last_name=parts.struct.field("field_0"), first_name=parts.struct.field("field_1")
+            ).drop("full_name")
         frames.append(renamed.with_columns(agency=pl.lit(name)))
     return pl.concat(frames, how="diagonal")
 

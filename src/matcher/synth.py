@@ -49,6 +49,7 @@ STANDARD_FIELDS = (
     "personnummer",
     "first_name",
     "last_name",
+    "full_name",  # "Efternamn, Förnamn" in one column, as some health systems export it
     "birth_date",
     "signal",
     "signal_date",
@@ -126,6 +127,9 @@ class AgencyProfile(BaseModel):
             raise ValueError(f"headers must map standard fields incl. record_id; got {unknown}")
         if not self.vocabulary:
             raise ValueError("vocabulary must not be empty")
+        split = {"first_name", "last_name"} <= set(self.headers)
+        if split == ("full_name" in self.headers):
+            raise ValueError("headers need first_name and last_name, or full_name (not both)")
         return self
 
 
@@ -291,8 +295,7 @@ AGENCY_PROFILES: dict[str, AgencyProfile] = {
             title="Remisser barn- och ungdomspsykiatri",
             headers={
                 "personnummer": "Personnummer",
-                "first_name": "Förnamn",
-                "last_name": "Efternamn",
+                "full_name": "Namn",
                 "birth_date": "Födelsedatum",
                 "signal": "Remissorsak",
                 "signal_date": "Remissdatum",
@@ -1227,6 +1230,7 @@ def generate(config: SynthConfig) -> SynthData:
             "personnummer": pl.col("personnummer"),
             "first_name": pl.col("first"),
             "last_name": pl.col("last"),
+            "full_name": pl.concat_str([pl.col("last"), pl.lit(", "), pl.col("first")]),
             "birth_date": pl.col("birth_date"),
             "signal": pl.col("signal"),
             "signal_date": pl.col("signal_date").dt.strftime(fmt),

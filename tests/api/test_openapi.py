@@ -7,6 +7,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
 from tests.api.factories import Api, bearer, hashed_bytes
 
@@ -47,7 +48,14 @@ def test_fuzzing_finds_no_server_errors(api: Api) -> None:
         label = operation.label
 
         @FUZZ
-        @given(case=operation.as_strategy(), real=st.booleans(), who=st.sampled_from(headers))
+        @given(
+            case=st.one_of(
+                operation.as_strategy(),
+                operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+            ),
+            real=st.booleans(),
+            who=st.sampled_from(headers),
+        )
         def check(case: Any, real: bool, who: dict[str, str]) -> None:
             if real and "round_id" in (case.path_parameters or {}):
                 case.path_parameters["round_id"] = round_id

@@ -243,13 +243,15 @@ class RoundResultsPublic(BaseModel):
 
 
 class AuditEventPublic(BaseModel):
-    """One audit entry: who did what to which round, when, with counts."""
+    """One audit entry: who did what to which round, when, with counts and the round's terms."""
 
     at: datetime
     actor: str = Field(..., examples=["agency:skola"])
     action: str = Field(..., examples=["upload"])
     round_id: str | None = Field(None, examples=["sspf-2026-spring"])
-    counts: dict[str, int | str] = Field(default_factory=dict, examples=[{"rows": 1843}])
+    details: dict[str, int | str] = Field(
+        default_factory=dict, examples=[{"rows": 1843}, {"policy": "agencies_only", "k": 2}]
+    )
 
 
 class AuditPublic(BaseModel):

@@ -181,7 +181,7 @@ class RoundResult(Base):
 
 
 class AuditEvent(Base):
-    """Who did what to which round, when, with counts; never personal data.
+    """Who did what to which round, when, with counts (and a round's terms); no personal data.
 
     ``round_id`` is deliberately not a foreign key: the trail outlives a purged round.
     """
@@ -192,7 +192,7 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(40))
     round_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    counts: Mapped[str] = mapped_column(Text, default="{}")
+    details: Mapped[str] = mapped_column(Text, default="{}")
 
 
 ROUND_TABLES: tuple[type[Base], ...] = (
@@ -277,16 +277,16 @@ def record_audit(
     action: str,
     round_id: str | None,
     now: datetime,
-    **counts: int | str,
+    **details: int | str,
 ) -> None:
-    """Append an audit event (counts and labels only) to the current transaction."""
+    """Append an audit event (counts, labels, a round's terms) to the current transaction."""
     session.add(
         AuditEvent(
             at=now,
             actor=actor,
             action=action,
             round_id=round_id,
-            counts=json.dumps(counts, sort_keys=True),
+            details=json.dumps(details, sort_keys=True, ensure_ascii=False),
         )
     )
 
@@ -373,6 +373,9 @@ def create_round(
         now=now,
         agencies=len(agencies),
         k=k,
+        policy=disclosure_policy,
+        legal_basis=legal_basis,
+        retention_days=retention_days,
     )
     return row, tokens
 

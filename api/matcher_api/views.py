@@ -121,7 +121,11 @@ def round_results_json(round_id: str, content: bytes, threshold: int) -> bytes:
 
 def audit_public(event: store.AuditEvent) -> AuditEventPublic:
     """An audit event as returned by the API."""
-    counts: dict[str, Any] = json.loads(event.counts or "{}")
+    details: dict[str, Any] = json.loads(event.details or "{}")
     return AuditEventPublic(
-        at=event.at, actor=event.actor, action=event.action, round_id=event.round_id, counts=counts
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        round_id=event.round_id,
+        details=details,
     )

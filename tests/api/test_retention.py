@@ -39,7 +39,12 @@ def test_coordinator_purge_deletes_every_row(api: Api) -> None:
         == 401
     )
     events = api.client.get("/audit", params={"round_id": round_id}, headers=api.coordinator)
-    assert events.json()["events"][0]["action"] == "round.purge"
+    trail = events.json()["events"]
+    assert trail[0]["action"] == "round.purge" and trail[0]["details"]["uploads"] == 2
+    # The trail outlives the round: its terms stay on record.
+    (created,) = [e for e in trail if e["action"] == "round.create"]
+    assert created["details"]["policy"] == "agencies_only"
+    assert created["details"]["legal_basis"] == "guardians' consent"
 
 
 def test_expired_round_is_purged_on_access(api: Api) -> None:

@@ -179,7 +179,7 @@ def test_new_upload_invalidates_results_and_is_audited(api: Api) -> None:
     round_id, tokens = api.create_round()
     api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1, 2]))
     events = api.client.get("/audit", params={"round_id": round_id}, headers=api.coordinator)
-    actions = [(e["actor"], e["action"], e["counts"].get("rows")) for e in events.json()["events"]]
+    actions = [(e["actor"], e["action"], e["details"].get("rows")) for e in events.json()["events"]]
     assert ("agency:skola", "upload", 2) in actions
 
 

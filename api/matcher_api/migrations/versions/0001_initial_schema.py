@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(120), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("round_id", sa.String(64), nullable=True),
-        sa.Column("counts", sa.Text(), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_events"),
     )
     op.create_index("ix_audit_events_at", "audit_events", ["at"])

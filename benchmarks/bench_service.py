@@ -308,7 +308,7 @@ def main() -> None:
     print(
         f"{figures['agencies']} agencies x {figures['records_per_agency']:,} records, "
         f"{figures['upload_megabytes']} MB of hashed files, {figures['cases']:,} cases "
-        f"(service: {figures['service_cases']:,})"
+        f"(service: {figures['service_cases']})"
     )
     print(f"{'step':<44}{'seconds':>10}{'x core':>10}")
     for name, seconds in rows:

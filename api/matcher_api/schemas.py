@@ -124,7 +124,7 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(None, examples=[None])
-    case_count: int | None = Field(None, examples=[37])
+    case_count: Count | None = Field(None, examples=[37, "<5"])
     record_count: int | None = Field(None, examples=[7214])
     core_seconds: float | None = Field(None, description="time spent in the linkage core")
     stats: dict[str, Any] | None = Field(

@@ -42,8 +42,11 @@ def upload_public(info: store.UploadInfo) -> UploadPublic:
     )
 
 
-def job_public(job: store.MatchJob) -> JobPublic:
-    """A matching job as returned by the API."""
+def job_public(job: store.MatchJob, threshold: int) -> JobPublic:
+    """A matching job as returned by the API (its case count suppressed below ``threshold``)."""
+    stats = json.loads(job.stats_json) if job.stats_json else None
+    if stats is not None and isinstance(stats.get("cases"), int):
+        stats["cases"] = suppress(stats["cases"], threshold)
     return JobPublic(
         round_id=job.round_id,
         status=job.status,  # type: ignore[arg-type]
@@ -51,14 +54,14 @@ def job_public(job: store.MatchJob) -> JobPublic:
         started_at=job.started_at,
         finished_at=job.finished_at,
         error=job.error,
-        case_count=job.case_count,
+        case_count=None if job.case_count is None else suppress(job.case_count, threshold),
         record_count=job.record_count,
         core_seconds=job.core_seconds,
-        stats=json.loads(job.stats_json) if job.stats_json else None,
+        stats=stats,
     )
 
 
-def round_public(session: Session, row: store.Round) -> RoundPublic:
+def round_public(session: Session, row: store.Round, threshold: int) -> RoundPublic:
     """A round with its agencies, upload metadata and latest job, for the coordinator."""
     uploads = store.upload_overview(session, row.id)
     job = store.latest_job(session, row.id)
@@ -82,7 +85,7 @@ def round_public(session: Session, row: store.Round) -> RoundPublic:
             )
             for agency in store.round_agencies(session, row.id)
         ],
-        job=None if job is None else job_public(job),
+        job=None if job is None else job_public(job, threshold),
     )
 
 

@@ -58,21 +58,25 @@ def create_round(
         agencies=body.agencies,
         now=now,
     )
-    public = views.round_public(session, row)
+    public = views.round_public(session, row, settings.small_count_threshold)
     session.commit()
     return RoundCreated(round=public, agency_tokens=tokens)
 
 
 @router.get("")
-def list_rounds(_: CurrentCoordinator, session: SessionDep) -> RoundsPublic:
+def list_rounds(_: CurrentCoordinator, session: SessionDep, settings: SettingsDep) -> RoundsPublic:
     """Every live round with its status."""
-    return RoundsPublic(rounds=[views.round_public(session, r) for r in store.list_rounds(session)])
+    threshold = settings.small_count_threshold
+    rounds = [views.round_public(session, r, threshold) for r in store.list_rounds(session)]
+    return RoundsPublic(rounds=rounds)
 
 
 @router.get("/{round_id}")
-def get_round(round_row: CoordinatorRound, session: SessionDep) -> RoundPublic:
+def get_round(
+    round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep
+) -> RoundPublic:
     """A round's terms, agencies, uploads (metadata) and matching status."""
-    return views.round_public(session, round_row)
+    return views.round_public(session, round_row, settings.small_count_threshold)
 
 
 @router.delete("/{round_id}")
@@ -96,16 +100,18 @@ async def start_match(round_row: CoordinatorRound, services: ServicesDep, now: N
 
     job = await run_in_threadpool(queue)
     services.runner.submit(round_row.id, job.id)
-    return views.job_public(job)
+    return views.job_public(job, services.settings.small_count_threshold)
 
 
 @router.get("/{round_id}/match")
-def match_status(round_row: CoordinatorRound, session: SessionDep) -> JobPublic:
-    """Status of the round's latest matching run."""
+def match_status(
+    round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep
+) -> JobPublic:
+    """Status of the round's latest matching run (case count below the threshold as <N)."""
     job = store.latest_job(session, round_row.id)
     if job is None:
         raise NotFoundError("matching has not been started for this round")
-    return views.job_public(job)
+    return views.job_public(job, settings.small_count_threshold)
 
 
 @router.post("/{round_id}/agencies/{agency}/token")

@@ -168,3 +168,33 @@ def test_serve_shows_a_generated_token_once(
         get_settings.cache_clear()
     assert [kwargs["port"] for kwargs in started] == [8123, 8123]
     assert (tmp_path / "matcher.db").exists()
+
+
+def test_meeting_list_needs_the_right_map() -> None:
+    from matcher.errors import ConfigError
+    from matcher_cli.commands.results import meeting_list
+
+    view = {
+        "cases": [
+            {
+                "case_id": "K00001",
+                "records": [{"ref": "r1", "signal": "oro", "signal_date": "2026-01-02"}],
+                "others": [{"agency": "polis", "signals": ["brott"]}],
+            }
+        ]
+    }
+    local_map = pl.DataFrame({"ref": ["r1"], "record_id": ["ÄR-7"], "row": [4]})
+    frame = meeting_list(view, local_map, "agencies_and_categories")
+    assert frame.row(0, named=True) == {
+        "case_id": "K00001",
+        "record_id": "ÄR-7",
+        "row": 4,
+        "signal": "oro",
+        "signal_date": "2026-01-02",
+        "other_agencies": "polis",
+        "other_signals": "polis: brott",
+    }
+    assert "other_signals" not in meeting_list(view, local_map, "agencies_only").columns
+    wrong = pl.DataFrame({"ref": ["r9"], "record_id": ["x"], "row": [1]})
+    with pytest.raises(ConfigError, match="not in the map"):
+        meeting_list(view, wrong, "agencies_only")

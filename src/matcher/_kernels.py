@@ -308,6 +308,7 @@ def block_pair_dice(
         lgroup = np.empty(m, np.int64)
         ltoken = np.empty(m, np.uint64)
         lhas = np.empty(m, np.bool_)
+        learlier = np.empty(m, np.bool_)
         for x in range(m):
             r = rec[x]
             for k in range(words):
@@ -316,6 +317,8 @@ def block_pair_dice(
             lgroup[x] = group[r]
             ltoken[x] = gtoken[r]
             lhas[x] = ghas[r]
+            # lists are ascending: the first is the record's smallest listed block
+            learlier[x] = rec_offsets[r + 1] > rec_offsets[r] and rec_blocks[rec_offsets[r]] < b
         base = pair_offsets[bi]
         found = 0
         compared = 0
@@ -333,7 +336,12 @@ def block_pair_dice(
                 if d >= threshold:
                     i = min(rec[x], rec[y])
                     j = max(rec[x], rec[y])
-                    if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
+                    # a shared block before b needs both records to list a block before b
+                    if (
+                        learlier[x]
+                        and learlier[y]
+                        and first_shared_block(rec_offsets, rec_blocks, i, j) < b
+                    ):
                         continue
                     out_left[base + found] = i
                     out_right[base + found] = j

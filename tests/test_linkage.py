@@ -273,3 +273,28 @@ def test_blocking_refuses_bad_arrays() -> None:
     ):
         with pytest.raises(LinkageError):
             build_blocks(**{**ok, **change})  # type: ignore[arg-type]
+
+
+@given(linkage_rounds(), st.integers(1, 3), st.integers(0, 150), st.integers(0, 150))
+def test_widening_the_window_never_removes_cases(files, k, start, length) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    def cases(lo: date | None, hi: date | None) -> list[frozenset[str]]:
+        found = link(files, k=k, window_from=lo, window_to=hi).cases
+        return [frozenset(g) for g in found.group_by("case_id").agg("ref")["ref"].to_list()]
+
+    lo = date(2024, 1, 1) + timedelta(days=start)
+    narrow = cases(lo, lo + timedelta(days=length))
+    for wider in (
+        cases(lo - timedelta(days=30), lo + timedelta(days=length + 30)),
+        cases(None, None),
+    ):
+        assert all(any(case <= other for other in wider) for case in narrow)
+
+
+@given(st.uuids().map(lambda u: u.hex))
+def test_errors_never_quote_refs(ref: str) -> None:
+    one = _file("skola", [_row(ref, id_token=1)])
+    with pytest.raises(LinkageError) as caught:
+        link([one, one])
+    assert ref not in str(caught.value)

@@ -105,14 +105,25 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     return Services(settings, engine, factory, runner, clock, coordinator_hash, generated)
 
 
-async def _purge_periodically(services: Services) -> None:
-    """Purge expired rounds every ``purge_interval_seconds`` while the app runs."""
+CHECKPOINT_SECONDS = 20.0
+
+
+async def _maintain(services: Services) -> None:
+    """While the app runs: checkpoint the SQLite log every few seconds (off the request path)
+    and purge expired rounds every ``purge_interval_seconds``."""
+    interval = services.settings.purge_interval_seconds
+    tick = min(interval, CHECKPOINT_SECONDS)
+    since_purge = 0.0
     while True:
-        await asyncio.sleep(services.settings.purge_interval_seconds)
+        await asyncio.sleep(tick)
+        since_purge += tick
         try:
-            await run_in_threadpool(store.purge_expired, services.factory, now=services.clock())
-        except Exception as exc:  # keep purging on the next tick; log only the kind of failure
-            logger.error("purging expired rounds failed with %s", type(exc).__name__)
+            await run_in_threadpool(store.checkpoint, services.engine)
+            if since_purge >= interval:
+                since_purge = 0.0
+                await run_in_threadpool(store.purge_expired, services.factory, now=services.clock())
+        except Exception as exc:  # try again on the next tick; log only the kind of failure
+            logger.error("service maintenance failed with %s", type(exc).__name__)
 
 
 def _error(
@@ -184,9 +195,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        """Warm the match worker up and purge periodically while serving."""
+        """Warm the match worker up; maintain the database while serving."""
         services.runner.warm_up()
-        task = asyncio.create_task(_purge_periodically(services))
+        task = asyncio.create_task(_maintain(services))
         try:
             yield
         finally:

@@ -123,3 +123,16 @@ def test_racing_writes_and_database_outages_are_not_500(
     monkeypatch.setattr(store, "list_rounds", down)
     response = api.client.get("/rounds", headers=api.coordinator)
     assert response.status_code == 503 and "locked" not in response.text
+
+
+def test_checkpoint_moves_uploads_into_the_database_file(api: Api) -> None:
+    from tests.api.factories import hashed_bytes
+
+    round_id, tokens = api.create_round()
+    content = hashed_bytes(round_id, "skola", list(range(1, 3000)))
+    assert api.upload(round_id, tokens["skola"], content).status_code == 200
+    engine = api.app.state.services.engine
+    store.checkpoint(engine)  # a no-op on PostgreSQL
+    if engine.dialect.name == "sqlite":
+        database = Path(engine.url.database)
+        assert database.stat().st_size > len(content)

@@ -157,12 +157,12 @@ def block_pair_dice(
         base = int(pair_offsets[b - b_lo])
         for x, p in enumerate(block):
             for q in block[x + 1 :]:
+                compared += 1
                 i, j = min(p, q), max(p, q)
                 if i == j or group[i] == group[j]:
                     continue
                 if ghas[i] and ghas[j] and gtoken[i] != gtoken[j]:
                     continue
-                compared += 1
                 d = _dice(_and_count(rows, i, j), int(counts[i]), int(counts[j]))
                 if d >= threshold and first_shared_block(rec_offsets, rec_blocks, i, j) >= b:
                     out_left[base + found] = i

@@ -12,7 +12,7 @@ from starlette.types import Message
 
 from matcher.hashed_file import read_hashed
 from matcher_api import store, views
-from matcher_api.deps import CurrentAgency, NowDep, ServicesDep, SessionDep
+from matcher_api.deps import CurrentAgency, ServicesDep, SessionDep
 from matcher_api.errors import ApiError, NotFoundError, PayloadTooLargeError, UnprocessableError
 from matcher_api.schemas import UploadPublic
 
@@ -107,7 +107,7 @@ async def put_upload(
 
 
 @router.get("")
-def get_upload(agency: CurrentAgency, session: SessionDep, now: NowDep) -> UploadPublic:
+def get_upload(agency: CurrentAgency, session: SessionDep) -> UploadPublic:
     """The agency's current upload (metadata only)."""
     info = store.own_upload(session, agency)
     if info is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -263,13 +263,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def upgrade_database(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+def _alembic(engine: Engine, step: Callable[[Config], None]) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        step(config)
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to an Alembic revision, the newest by default (creates it if empty)."""
+    _alembic(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade_database(engine: Engine, revision: str = "base") -> None:
+    """Take the schema back to an Alembic revision (``base``: drop every table)."""
+    _alembic(engine, lambda config: command.downgrade(config, revision))
 
 
 @contextmanager

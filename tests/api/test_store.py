@@ -30,6 +30,10 @@ def test_migrations_create_exactly_the_models(database_url: str) -> None:
             assert compare_metadata(context, store.Base.metadata) == []
         tables = set(inspect(engine).get_table_names())
         assert {t.name for t in store.Base.metadata.sorted_tables} | {"alembic_version"} == tables
+        store.downgrade_database(engine)  # reversible: down to nothing, and up again
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        store.upgrade_database(engine)
+        assert set(inspect(engine).get_table_names()) == tables
     finally:
         engine.dispose()
 

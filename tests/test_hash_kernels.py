@@ -116,6 +116,9 @@ def test_name_tokens(x: dict) -> None:
     want = R.name_tokens(x["k0"], x["k1"], *args, outs[1])
     assert got.tolist() == want.tolist()
     assert outs[0].tolist() == outs[1].tolist()
+    par = np.zeros_like(outs[0])
+    got_par = K.name_tokens_parallel(np.uint64(x["k0"]), np.uint64(x["k1"]), *args, par)
+    assert got_par.tolist() == got.tolist() and par.tolist() == outs[0].tolist()
     for row, c in zip(outs[0], got, strict=True):
         assert len(set(row[:c].tolist())) == c  # no duplicates within a record
 
@@ -129,6 +132,9 @@ def test_block_tokens(x: dict) -> None:
     want = R.block_tokens(x["k0"], x["k1"], *args, outs[1])
     assert got.tolist() == want.tolist()
     assert outs[0].tolist() == outs[1].tolist()
+    par = np.zeros_like(outs[0])
+    got_par = K.block_tokens_parallel(np.uint64(x["k0"]), np.uint64(x["k1"]), *args, par)
+    assert got_par.tolist() == got.tolist() and par.tolist() == outs[0].tolist()
 
 
 @given(U64, U64, U64, U64, U64, st.integers(1, 25), st.sampled_from([64, 128, 1024, 1000]))
@@ -205,6 +211,9 @@ def test_position_table_and_bloom_bits(x: dict) -> None:
     K.bloom_bits(got_table, *rest, outs[0])
     R.bloom_bits(want_table, *rest, outs[1])
     assert outs[0].tolist() == outs[1].tolist()
+    par = np.zeros_like(outs[0])
+    K.bloom_bits_parallel(got_table, *rest, par)
+    assert par.tolist() == outs[0].tolist()
 
 
 @given(

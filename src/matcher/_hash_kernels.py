@@ -3,7 +3,8 @@
 Pure functions over NumPy arrays and scalars: no objects, exceptions, logging or I/O. The callers
 in ``tokens`` and ``encodings`` validate and shape the inputs. Every kernel has a plain-Python twin
 with the same name and contract in ``_hash_reference``; ``tests/test_hash_kernels.py`` compares
-them with hypothesis.
+them with hypothesis. Kernels over records come in two drivers around one inlined row body:
+sequential (small inputs, no thread start-up) and ``*_parallel`` (``prange``, large chunks).
 
 SipHash-2-4 (Aumasson & Bernstein 2012) is a PRF with a 128-bit key and 64-bit output. Here it is
 always applied to exactly four little-endian 64-bit words (a 32-byte message), so ``sip4(k0, k1,
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import prange
 
-from matcher._numba_config import JIT
+from matcher._numba_config import JIT, JIT_PARALLEL
 
 _C0 = np.uint64(0x736F6D6570736575)
 _C1 = np.uint64(0x646F72616E646F6D)
@@ -29,7 +31,7 @@ _S32 = np.uint64(32)
 
 #: Token and block kinds: the first SipHash word, so each kind has its own domain.
 ID_TAG = 1
-NAME_FULL, NAME_PART, NAME_GIVEN_INITIAL, NAME_SURNAME_INITIAL = 1, 2, 3, 4
+NAME_FULL, NAME_GIVEN_INITIAL, NAME_SURNAME_INITIAL = 1, 3, 4
 NAME_NO_DAY, NAME_NO_YEAR, NAME_NO_MONTH = 5, 6, 7
 BLOCK_DATE, BLOCK_YEAR_SURNAME, BLOCK_YEAR_GIVEN, BLOCK_GIVEN_SURNAME = 1, 2, 3, 4
 #: At most this many name tokens and block tokens per record.
@@ -104,6 +106,110 @@ def sip4_many(k0: np.uint64, k1: np.uint64, words: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(**JIT)
+def sip_bytes(k0: np.uint64, k1: np.uint64, data: np.ndarray, start: int, end: int) -> np.uint64:
+    """Standard SipHash-2-4 of the bytes ``data[start:end]`` under ``(k0, k1)``."""
+    v0 = k0 ^ _C0
+    v1 = k1 ^ _C1
+    v2 = k0 ^ _C2
+    v3 = k1 ^ _C3
+    length = end - start
+    full = start + (length // 8) * 8
+    p = start
+    while p < full:
+        m = np.uint64(0)
+        for j in range(8):
+            m |= np.uint64(data[p + j]) << np.uint64(8 * j)
+        v3 ^= m
+        v0, v1, v2, v3 = _rounds(v0, v1, v2, v3, 2)
+        v0 ^= m
+        p += 8
+    last = np.uint64(length & 0xFF) << np.uint64(56)
+    for j in range(end - full):
+        last |= np.uint64(data[full + j]) << np.uint64(8 * j)
+    v3 ^= last
+    v0, v1, v2, v3 = _rounds(v0, v1, v2, v3, 2)
+    v0 ^= last
+    v2 ^= _FF
+    v0, v1, v2, v3 = _rounds(v0, v1, v2, v3, 4)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+@numba.njit(**JIT)
+def hash_strings(k0: np.uint64, k1: np.uint64, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``sip_bytes`` of each string ``data[offsets[i]:offsets[i + 1]]``; 0 is replaced by 1."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = sip_bytes(k0, k1, data, offsets[i], offsets[i + 1])
+        out[i] = h if h != np.uint64(0) else np.uint64(1)
+    return out
+
+
+@numba.njit(**JIT)
+def _decode(data: np.ndarray, start: int, end: int, cps: np.ndarray) -> int:
+    """Decode valid UTF-8 ``data[start:end]`` into ``cps[1:]``; return the number of code points."""
+    p = start
+    n = 0
+    while p < end:
+        b = np.int64(data[p])
+        if b < 0x80:
+            cp = b
+            p += 1
+        elif b < 0xE0:
+            cp = ((b & 0x1F) << 6) | (np.int64(data[p + 1]) & 0x3F)
+            p += 2
+        elif b < 0xF0:
+            cp = ((b & 0x0F) << 12) | ((np.int64(data[p + 1]) & 0x3F) << 6)
+            cp |= np.int64(data[p + 2]) & 0x3F
+            p += 3
+        else:
+            cp = ((b & 0x07) << 18) | ((np.int64(data[p + 1]) & 0x3F) << 12)
+            cp |= ((np.int64(data[p + 2]) & 0x3F) << 6) | (np.int64(data[p + 3]) & 0x3F)
+            p += 4
+        n += 1
+        cps[n] = cp
+    return n
+
+
+@numba.njit(**JIT)
+def name_grams(data: np.ndarray, offsets: np.ndarray, q: int, pad: int):  # type: ignore[no-untyped-def]
+    """Padded q-grams of each UTF-8 string, packed 3 code points (``cp + 1``, 21 bits) a word.
+
+    Returns ``(gram_off, w0, w1)``: string ``i`` has grams ``gram_off[i]:gram_off[i + 1]``.
+    A string of ``m`` code points has ``max(m + 3 - q, 1)`` grams (``pad`` on both ends).
+    """
+    n = offsets.shape[0] - 1
+    gram_off = np.zeros(n + 1, np.int64)
+    cps = np.empty(offsets[-1] - offsets[0] + 2 if n else 2, np.int64)
+    total = 0
+    for i in range(n):
+        m = _decode(data, offsets[i], offsets[i + 1], cps)
+        total += max(m + 3 - q, 1)
+        gram_off[i + 1] = total
+    w0 = np.zeros(total, np.uint64)
+    w1 = np.zeros(total, np.uint64)
+    for i in range(n):
+        m = _decode(data, offsets[i], offsets[i + 1], cps)
+        cps[0] = pad
+        cps[m + 1] = pad
+        width = m + 2
+        g = gram_off[i]
+        for s in range(max(width - q + 1, 1)):
+            a = np.uint64(0)
+            b = np.uint64(0)
+            for j in range(min(q, width - s)):
+                v = np.uint64(cps[s + j] + 1) << np.uint64(21 * (j % 3))
+                if j < 3:
+                    a |= v
+                else:
+                    b |= v
+            w0[g] = a
+            w1[g] = b
+            g += 1
+    return gram_off, w0, w1
+
+
+@numba.njit(**JIT)
 def id_tokens(k0: np.uint64, k1: np.uint64, numbers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     """Identity-number tokens: ``sip4(ID_TAG, kind, number, 0)``; 0 where ``kinds`` is 0."""
     n = numbers.shape[0]
@@ -128,6 +234,33 @@ def _push(out: np.ndarray, i: int, count: int, value: np.uint64) -> int:
     return count
 
 
+@numba.njit(inline="always", **JIT)
+def _name_row(k0, k1, i, d, g0, g1, g_word, g_init, s0, s1, s_word, full, finit, out):  # type: ignore[no-untyped-def]
+    """Name + birth-date match keys of record ``i`` into ``out[i]``; returns how many."""
+    ymask = np.uint64(0xFFFF) << np.uint64(16)
+    mmask = np.uint64(0xFF) << np.uint64(8)
+    dmask = np.uint64(0xFF)
+    if d == np.uint64(0) or full == np.uint64(0):
+        return 0
+    c = 0
+    for g in range(g0, g1):
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_FULL), d, g_word[g], full))
+    if s1 - s0 > 1:
+        for g in range(g0, g1):
+            for s in range(s0, s1):
+                c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_FULL), d, g_word[g], s_word[s]))
+    for g in range(g0, g1):
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_GIVEN_INITIAL), d, g_init[g], full))
+    for g in range(g0, g1):
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_SURNAME_INITIAL), d, g_word[g], finit))
+    for g in range(g0, min(g1, g0 + PARTIAL_DATE_GIVEN)):
+        w = g_word[g]
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_DAY), d & (ymask | mmask), w, full))
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_YEAR), d & (mmask | dmask), w, full))
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_MONTH), d & (ymask | dmask), w, full))
+    return c
+
+
 @numba.njit(**JIT)
 def name_tokens(
     k0: np.uint64,
@@ -150,41 +283,56 @@ def name_tokens(
     """
     n = dates.shape[0]
     counts = np.zeros(n, np.int64)
-    zero = np.uint64(0)
-    ymask = np.uint64(0xFFFF) << np.uint64(16)
-    mmask = np.uint64(0xFF) << np.uint64(8)
-    dmask = np.uint64(0xFF)
     for i in range(n):
-        d = dates[i]
-        full = full_word[i]
-        if d == zero or full == zero:
-            continue
-        c = 0
-        g0, g1 = g_off[i], g_off[i + 1]
-        s0, s1 = s_off[i], s_off[i + 1]
-        for g in range(g0, g1):
-            c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_FULL), d, g_word[g], full))
-        if s1 - s0 > 1:
-            for g in range(g0, g1):
-                for s in range(s0, s1):
-                    t = sip4(k0, k1, np.uint64(NAME_PART), d, g_word[g], s_word[s])
-                    c = _push(out, i, c, t)
-        for g in range(g0, g1):
-            t = sip4(k0, k1, np.uint64(NAME_GIVEN_INITIAL), d, g_init[g], full)
-            c = _push(out, i, c, t)
-        for g in range(g0, g1):
-            t = sip4(k0, k1, np.uint64(NAME_SURNAME_INITIAL), d, g_word[g], full_init[i])
-            c = _push(out, i, c, t)
-        for g in range(g0, min(g1, g0 + PARTIAL_DATE_GIVEN)):
-            w = g_word[g]
-            t = sip4(k0, k1, np.uint64(NAME_NO_DAY), d & (ymask | mmask), w, full)
-            c = _push(out, i, c, t)
-            t = sip4(k0, k1, np.uint64(NAME_NO_YEAR), d & (mmask | dmask), w, full)
-            c = _push(out, i, c, t)
-            t = sip4(k0, k1, np.uint64(NAME_NO_MONTH), d & (ymask | dmask), w, full)
-            c = _push(out, i, c, t)
-        counts[i] = c
+        counts[i] = _name_row(
+            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_word, g_init,
+            s_off[i], s_off[i + 1], s_word, full_word[i], full_init[i], out,
+        )  # fmt: skip
     return counts
+
+
+@numba.njit(**JIT_PARALLEL)
+def name_tokens_parallel(
+    k0: np.uint64,
+    k1: np.uint64,
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_word: np.ndarray,
+    g_init: np.ndarray,
+    s_off: np.ndarray,
+    s_word: np.ndarray,
+    full_word: np.ndarray,
+    full_init: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """`name_tokens` over records in parallel (for large chunks)."""
+    n = dates.shape[0]
+    counts = np.zeros(n, np.int64)
+    for i in prange(n):
+        counts[i] = _name_row(
+            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_word, g_init,
+            s_off[i], s_off[i + 1], s_word, full_word[i], full_init[i], out,
+        )  # fmt: skip
+    return counts
+
+
+@numba.njit(inline="always", **JIT)
+def _block_row(k0, k1, i, d, g0, g1, g_pre, s0, s1, s_pre, out):  # type: ignore[no-untyped-def]
+    """Blocking values of record ``i`` into ``out[i]``; returns how many."""
+    zero = np.uint64(0)
+    y = d & (np.uint64(0xFFFF) << np.uint64(16))
+    c = 0
+    if d != zero:
+        c = _push(out, i, c, sip4(k0, k1, np.uint64(BLOCK_DATE), d, zero, zero))
+        for s in range(s0, s1):
+            c = _push(out, i, c, sip4(k0, k1, np.uint64(BLOCK_YEAR_SURNAME), y, s_pre[s], zero))
+        for g in range(g0, g1):
+            c = _push(out, i, c, sip4(k0, k1, np.uint64(BLOCK_YEAR_GIVEN), y, g_pre[g], zero))
+    for g in range(g0, min(g1, g0 + BLOCK_PAIR_NAMES)):
+        for s in range(s0, min(s1, s0 + BLOCK_PAIR_NAMES)):
+            t = sip4(k0, k1, np.uint64(BLOCK_GIVEN_SURNAME), g_pre[g], s_pre[s], zero)
+            c = _push(out, i, c, t)
+    return c
 
 
 @numba.njit(**JIT)
@@ -205,27 +353,31 @@ def block_tokens(
     """
     n = dates.shape[0]
     counts = np.zeros(n, np.int64)
-    zero = np.uint64(0)
-    ymask = np.uint64(0xFFFF) << np.uint64(16)
     for i in range(n):
-        d = dates[i]
-        y = d & ymask
-        c = 0
-        g0, g1 = g_off[i], g_off[i + 1]
-        s0, s1 = s_off[i], s_off[i + 1]
-        if d != zero:
-            c = _push(out, i, c, sip4(k0, k1, np.uint64(BLOCK_DATE), d, zero, zero))
-            for s in range(s0, s1):
-                t = sip4(k0, k1, np.uint64(BLOCK_YEAR_SURNAME), y, s_pre[s], zero)
-                c = _push(out, i, c, t)
-            for g in range(g0, g1):
-                t = sip4(k0, k1, np.uint64(BLOCK_YEAR_GIVEN), y, g_pre[g], zero)
-                c = _push(out, i, c, t)
-        for g in range(g0, min(g1, g0 + BLOCK_PAIR_NAMES)):
-            for s in range(s0, min(s1, s0 + BLOCK_PAIR_NAMES)):
-                t = sip4(k0, k1, np.uint64(BLOCK_GIVEN_SURNAME), g_pre[g], s_pre[s], zero)
-                c = _push(out, i, c, t)
-        counts[i] = c
+        counts[i] = _block_row(
+            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_pre, s_off[i], s_off[i + 1], s_pre, out
+        )
+    return counts
+
+
+@numba.njit(**JIT_PARALLEL)
+def block_tokens_parallel(
+    k0: np.uint64,
+    k1: np.uint64,
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_pre: np.ndarray,
+    s_off: np.ndarray,
+    s_pre: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """`block_tokens` over records in parallel (for large chunks)."""
+    n = dates.shape[0]
+    counts = np.zeros(n, np.int64)
+    for i in prange(n):
+        counts[i] = _block_row(
+            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_pre, s_off[i], s_off[i + 1], s_pre, out
+        )
     return counts
 
 
@@ -248,52 +400,23 @@ def gram_positions(
     return out
 
 
-@numba.njit(**JIT)
-def bloom_bits(
-    field_keys: np.ndarray,
-    field_k: np.ndarray,
-    gram_field: np.ndarray,
-    gram_w0: np.ndarray,
-    gram_w1: np.ndarray,
-    salts: np.ndarray,
-    rec_salt: np.ndarray,
-    rec_off: np.ndarray,
-    rec_item: np.ndarray,
-    item_off: np.ndarray,
-    item_gram: np.ndarray,
-    cache: np.ndarray,
-    filled: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """OR each record's salted q-gram positions into ``out[n, bits // 64]`` (packed, LSB first).
-
-    Record ``i`` holds items ``rec_item[rec_off[i]:rec_off[i + 1]]`` (names or dates); item ``t``
-    holds grams ``item_gram[item_off[t]:item_off[t + 1]]`` (indices into the vocabulary
-    ``gram_*``). The record's salt is ``salts[rec_salt[i]]``. Positions of a (salt, gram) pair are
-    computed once into ``cache[salt, gram, :k]`` (``filled`` marks done pairs) under the gram's
-    field key ``field_keys[field] = (k0, k1)`` with ``field_k[field]`` positions.
-    """
-    n, words = out.shape
-    bits = words * 64
-    for i in range(n):
-        si = rec_salt[i]
-        salt = salts[si]
-        for p in range(rec_off[i], rec_off[i + 1]):
-            t = rec_item[p]
-            for q in range(item_off[t], item_off[t + 1]):
-                g = item_gram[q]
-                f = gram_field[g]
-                k = field_k[f]
-                if not filled[si, g]:
-                    pos = gram_positions(
-                        field_keys[f, 0], field_keys[f, 1], salt, gram_w0[g], gram_w1[g], k, bits
-                    )
-                    for j in range(k):
-                        cache[si, g, j] = pos[j]
-                    filled[si, g] = True
-                for j in range(k):
-                    b = cache[si, g, j]
-                    out[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+@numba.njit(inline="always", **JIT)
+def _diffuse_row(src: np.ndarray, taps: np.ndarray, dst: np.ndarray) -> None:
+    """``dst`` bit ``j`` = XOR over ``s`` in ``taps`` of ``src`` bit ``(j + s) mod length``."""
+    words = src.shape[0]
+    for w in range(words):
+        dst[w] = np.uint64(0)
+    for t in range(taps.shape[0]):
+        s = taps[t]
+        q = s >> 6
+        r = s & 63
+        for w in range(words):
+            lo = src[(w + q) % words]
+            if r == 0:
+                dst[w] ^= lo
+            else:
+                hi = src[(w + q + 1) % words]
+                dst[w] ^= (lo >> np.uint64(r)) | (hi << np.uint64(64 - r))
 
 
 @numba.njit(**JIT)
@@ -302,18 +425,113 @@ def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
 
     Indices are taken modulo the encoding length; rows are packed ``uint64`` (LSB first).
     """
-    n, words = bits_in.shape
+    for i in range(bits_in.shape[0]):
+        _diffuse_row(bits_in[i], offsets, out[i])
+
+
+@numba.njit(**JIT)
+def position_table(
+    field_keys: np.ndarray,
+    field_k: np.ndarray,
+    gram_field: np.ndarray,
+    gram_w0: np.ndarray,
+    gram_w1: np.ndarray,
+    salts: np.ndarray,
+    bits: int,
+) -> np.ndarray:
+    """Bit positions of every (salt, gram): ``int16[n_salts, n_grams, max k]`` (unused: 0).
+
+    Gram ``g`` belongs to field ``gram_field[g]``, whose key is ``field_keys[field] = (k0, k1)``
+    and which sets ``field_k[field]`` bits per gram.
+    """
+    n_salts = salts.shape[0]
+    n_grams = gram_w0.shape[0]
+    kmax = 0
+    for f in range(field_k.shape[0]):
+        kmax = max(kmax, field_k[f])
+    out = np.zeros((n_salts, n_grams, kmax), np.int16)
+    for cell in range(n_salts * n_grams):
+        si = cell // n_grams
+        g = cell % n_grams
+        f = gram_field[g]
+        pos = gram_positions(
+            field_keys[f, 0], field_keys[f, 1], salts[si], gram_w0[g], gram_w1[g], field_k[f], bits
+        )
+        for j in range(field_k[f]):
+            out[si, g, j] = pos[j]
+    return out
+
+
+@numba.njit(inline="always", **JIT)
+def _bloom_row(
+    table, field_k, gram_field, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst
+):  # type: ignore[no-untyped-def]
+    """One record's filter: OR the positions of its items' grams, then diffuse into ``dst``."""
+    one = np.uint64(1)
+    for w in range(row.shape[0]):
+        row[w] = np.uint64(0)
+    for p in range(p0, p1):
+        t = rec_item[p]
+        for q in range(item_off[t], item_off[t + 1]):
+            g = item_gram[q]
+            for j in range(field_k[gram_field[g]]):
+                b = np.int64(table[si, g, j])
+                row[b >> 6] |= one << np.uint64(b & 63)
+    if taps.shape[0]:
+        _diffuse_row(row, taps, dst)
+    else:
+        for w in range(row.shape[0]):
+            dst[w] = row[w]
+
+
+@numba.njit(**JIT)
+def bloom_bits(
+    table: np.ndarray,
+    field_k: np.ndarray,
+    gram_field: np.ndarray,
+    rec_salt: np.ndarray,
+    rec_off: np.ndarray,
+    rec_item: np.ndarray,
+    item_off: np.ndarray,
+    item_gram: np.ndarray,
+    taps: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Each record's Bloom filter of salted q-grams, diffused, into ``out[n, bits // 64]``.
+
+    Record ``i`` holds items ``rec_item[rec_off[i]:rec_off[i + 1]]`` (names, dates); item ``t``
+    holds grams ``item_gram[item_off[t]:item_off[t + 1]]``; gram ``g`` under the record's salt
+    ``rec_salt[i]`` sets the bits ``table[salt, g, :field_k[gram_field[g]]]`` (`position_table`).
+    The filter then goes through the diffusion layer with rotation ``taps`` (none: stored as is).
+    Rows are packed ``uint64``, bit ``j`` in word ``j >> 6`` at ``j & 63``.
+    """
+    n, words = out.shape
+    row = np.zeros(words, np.uint64)
     for i in range(n):
-        for w in range(words):
-            out[i, w] = np.uint64(0)
-        for t in range(offsets.shape[0]):
-            s = offsets[t]
-            q = s >> 6
-            r = s & 63
-            for w in range(words):
-                lo = bits_in[i, (w + q) % words]
-                if r == 0:
-                    out[i, w] ^= lo
-                else:
-                    hi = bits_in[i, (w + q + 1) % words]
-                    out[i, w] ^= (lo >> np.uint64(r)) | (hi << np.uint64(64 - r))
+        _bloom_row(
+            table, field_k, gram_field, rec_salt[i], rec_off[i], rec_off[i + 1],
+            rec_item, item_off, item_gram, taps, row, out[i],
+        )  # fmt: skip
+
+
+@numba.njit(**JIT_PARALLEL)
+def bloom_bits_parallel(
+    table: np.ndarray,
+    field_k: np.ndarray,
+    gram_field: np.ndarray,
+    rec_salt: np.ndarray,
+    rec_off: np.ndarray,
+    rec_item: np.ndarray,
+    item_off: np.ndarray,
+    item_gram: np.ndarray,
+    taps: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """`bloom_bits` over records in parallel (for large chunks)."""
+    n, words = out.shape
+    for i in prange(n):
+        row = np.zeros(words, np.uint64)
+        _bloom_row(
+            table, field_k, gram_field, rec_salt[i], rec_off[i], rec_off[i + 1],
+            rec_item, item_off, item_gram, taps, row, out[i],
+        )  # fmt: skip

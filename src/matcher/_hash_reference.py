@@ -22,7 +22,6 @@ from matcher._hash_kernels import (
     NAME_NO_DAY,
     NAME_NO_MONTH,
     NAME_NO_YEAR,
-    NAME_PART,
     NAME_SURNAME_INITIAL,
     PARTIAL_DATE_GIVEN,
 )
@@ -88,6 +87,42 @@ def sip4_many(k0: int, k1: int, words: np.ndarray) -> np.ndarray:
     return np.array([sip4(k0, k1, *(int(x) for x in row)) for row in words], dtype=np.uint64)
 
 
+def sip_bytes(k0: int, k1: int, data: np.ndarray, start: int, end: int) -> int:
+    """Standard SipHash-2-4 of the bytes ``data[start:end]`` under ``(k0, k1)``."""
+    return siphash24(struct.pack("<2Q", int(k0), int(k1)), bytes(data[start:end]))
+
+
+def hash_strings(k0: int, k1: int, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``sip_bytes`` of each string ``data[offsets[i]:offsets[i + 1]]``; 0 is replaced by 1."""
+    out = [sip_bytes(k0, k1, data, offsets[i], offsets[i + 1]) for i in range(len(offsets) - 1)]
+    return np.array([h or 1 for h in out], dtype=np.uint64)
+
+
+def name_grams(
+    data: np.ndarray, offsets: np.ndarray, q: int, pad: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Padded q-grams of each UTF-8 string, packed 3 code points (``cp + 1``, 21 bits) a word."""
+    gram_off = [0]
+    w0: list[int] = []
+    w1: list[int] = []
+    for i in range(len(offsets) - 1):
+        text = bytes(data[offsets[i] : offsets[i + 1]]).decode("utf-8")
+        cps = [pad, *(ord(c) for c in text), pad]
+        starts = range(max(len(cps) - q + 1, 1))
+        for s in starts:
+            words = [0, 0]
+            for j, cp in enumerate(cps[s : s + q]):
+                words[j // 3] |= (cp + 1) << (21 * (j % 3))
+            w0.append(words[0])
+            w1.append(words[1])
+        gram_off.append(len(w0))
+    return (
+        np.array(gram_off, dtype=np.int64),
+        np.array(w0, dtype=np.uint64),
+        np.array(w1, dtype=np.uint64),
+    )
+
+
 def id_tokens(k0: int, k1: int, numbers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     """Identity-number tokens: ``sip4(ID_TAG, kind, number, 0)``; 0 where ``kinds`` is 0."""
     return np.array(
@@ -133,7 +168,7 @@ def name_tokens(
         y, m, day = d & 0xFFFF0000, d & 0xFF00, d & 0xFF
         keys = [sip4(k0, k1, NAME_FULL, d, g, full) for g in given]
         if len(parts) > 1:
-            keys += [sip4(k0, k1, NAME_PART, d, g, p) for g in given for p in parts]
+            keys += [sip4(k0, k1, NAME_FULL, d, g, p) for g in given for p in parts]
         keys += [sip4(k0, k1, NAME_GIVEN_INITIAL, d, gi, full) for gi in inits]
         keys += [sip4(k0, k1, NAME_SURNAME_INITIAL, d, g, int(full_init[i])) for g in given]
         for g in given[:PARTIAL_DATE_GIVEN]:
@@ -189,33 +224,53 @@ def gram_positions(k0: int, k1: int, salt: int, w0: int, w1: int, k: int, bits: 
     return np.array(out, dtype=np.int64)
 
 
-def bloom_bits(
+def position_table(
     field_keys: np.ndarray,
     field_k: np.ndarray,
     gram_field: np.ndarray,
     gram_w0: np.ndarray,
     gram_w1: np.ndarray,
     salts: np.ndarray,
+    bits: int,
+) -> np.ndarray:
+    """Bit positions of every (salt, gram): ``int16[n_salts, n_grams, max k]`` (unused: 0)."""
+    kmax = int(max(field_k)) if len(field_k) else 0
+    out = np.zeros((len(salts), len(gram_w0), kmax), np.int16)
+    for si, salt in enumerate(salts):
+        for g in range(len(gram_w0)):
+            f = int(gram_field[g])
+            k0, k1 = (int(x) for x in field_keys[f])
+            pos = gram_positions(
+                k0, k1, int(salt), int(gram_w0[g]), int(gram_w1[g]), int(field_k[f]), bits
+            )
+            out[si, g, : len(pos)] = pos
+    return out
+
+
+def bloom_bits(
+    table: np.ndarray,
+    field_k: np.ndarray,
+    gram_field: np.ndarray,
     rec_salt: np.ndarray,
     rec_off: np.ndarray,
     rec_item: np.ndarray,
     item_off: np.ndarray,
     item_gram: np.ndarray,
-    cache: np.ndarray,
-    filled: np.ndarray,
+    taps: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """OR each record's salted q-gram positions into ``out[n, bits // 64]`` (packed, LSB first)."""
-    bits = out.shape[1] * 64
+    """Each record's Bloom filter of salted q-grams, diffused, into ``out[n, bits // 64]``."""
+    raw = np.zeros_like(out)
     for i in range(out.shape[0]):
-        salt = int(salts[rec_salt[i]])
         for t in rec_item[rec_off[i] : rec_off[i + 1]]:
             for g in item_gram[item_off[t] : item_off[t + 1]]:
-                f = int(gram_field[g])
-                k0, k1 = (int(x) for x in field_keys[f])
-                w0, w1, k = int(gram_w0[g]), int(gram_w1[g]), int(field_k[f])
-                for b in gram_positions(k0, k1, salt, w0, w1, k, bits):
-                    out[i, b // 64] |= np.uint64(1 << (int(b) % 64))
+                k = int(field_k[gram_field[g]])
+                for b in table[rec_salt[i], g, :k]:
+                    raw[i, int(b) // 64] |= np.uint64(1 << (int(b) % 64))
+    if len(taps):
+        diffuse(raw, taps, out)
+    else:
+        out[:] = raw
 
 
 def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
@@ -231,3 +286,9 @@ def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
                 bit ^= src[(j + int(s)) % length]
             row[j // 64] |= bit << (j % 64)
         out[i, :] = np.array(row, dtype=np.uint64)
+
+
+#: The parallel drivers have the same contract as the sequential ones.
+name_tokens_parallel = name_tokens
+block_tokens_parallel = block_tokens
+bloom_bits_parallel = bloom_bits

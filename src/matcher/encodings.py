@@ -42,7 +42,7 @@ from matcher import _hash_kernels as kernels
 from matcher.errors import ConfigError
 from matcher.hashed_file import EncodingParams
 from matcher.keys import RoundKeys
-from matcher.tokens import NameColumns
+from matcher.tokens import PARALLEL_MIN_ROWS, NameColumns, string_buffers
 
 __all__ = [
     "FIELDS",
@@ -86,6 +86,20 @@ def dice(a: bytes, b: bytes) -> float:
     return 2 * (x & y).bit_count() / total if total else 0.0
 
 
+def _unique_pairs(w0: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct ``(w0, w1)`` pairs as ``uint64[m, 2]`` and each input's index among them."""
+    if not w1.any():
+        vocab, inverse = np.unique(w0, return_inverse=True)
+        return np.stack([vocab, np.zeros_like(vocab)], axis=1), inverse.astype(np.int64)
+    order = np.lexsort((w1, w0))
+    a, b = w0[order], w1[order]
+    new = np.ones(len(a), np.bool_)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    inverse = np.empty(len(a), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return np.stack([a[new], b[new]], axis=1), inverse
+
+
 def check_params(params: EncodingParams) -> None:
     """Refuse encoding parameters this version cannot produce (ConfigError, naming the field)."""
     if params.scheme != SCHEME:
@@ -118,7 +132,6 @@ class BloomEncoder:
             [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
-        self._packed: dict[str, list[tuple[int, int]]] = {}
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""
@@ -133,23 +146,12 @@ class BloomEncoder:
                 chosen.append(value)
         return np.array(chosen, dtype=np.int64)
 
-    def _grams(self, name: str) -> list[tuple[int, int]]:
-        packed = self._packed.get(name)
-        if packed is None:
-            packed = [pack_qgram(g) for g in qgrams(name, self.params.qgram)]
-            self._packed[name] = packed
-        return packed
-
     def encode(self, names: NameColumns, dates: np.ndarray) -> pl.Series:
         """The ``bloom`` column (Binary, ``bits / 8`` bytes, null for a record with nothing to
         encode) for records with folded ``names`` and packed birth ``dates`` (tokens.date_words).
         """
         n = len(dates)
         bits = self._encode_bits(names, dates, 0, n)
-        if "diffusion" in self.params.hardening:
-            diffused = np.empty_like(bits)
-            kernels.diffuse(bits, self._offsets, diffused)
-            bits = diffused
         has = (np.diff(names.given_off) > 0) & (self._k[0] > 0)
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)
         has |= (dates != 0) & (self._k[2] > 0)
@@ -161,79 +163,89 @@ class BloomEncoder:
         return pl.select(pl.when(pl.lit(pl.Series(has))).then(col).alias("bloom")).to_series()
 
     def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        """Raw (pre-diffusion) filters of records ``lo:hi``; halved if the cache is big."""
-        vocab: dict[tuple[int, int, int], int] = {}
-
-        def gram_id(field: int, w0: int, w1: int) -> int:
-            return vocab.setdefault((field, w0, w1), len(vocab))
-
-        sources = []
-        for field, off, idx in (
-            (0, names.given_off, names.given_idx),
-            (1, names.part_off, names.part_idx),
-        ):
-            if not self._k[field]:
-                continue
-            items = idx[off[lo] : off[hi]]
-            item_off = np.zeros(len(names.names) + 1, np.int64)
-            lengths = np.zeros(len(names.names), np.int64)
-            grams: dict[int, list[int]] = {}
-            for t in np.unique(items).tolist():
-                grams[t] = [gram_id(field, w0, w1) for w0, w1 in self._grams(names.names[t])]
-                lengths[t] = len(grams[t])
-            np.cumsum(lengths, out=item_off[1:])
-            item_gram = np.zeros(int(item_off[-1]), np.int64)
-            for t, ids in grams.items():
-                item_gram[item_off[t] : item_off[t + 1]] = ids
-            sources.append((off[lo : hi + 1] - off[lo], items, item_off, item_gram))
+        """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""
+        n = hi - lo
+        n_names = len(names.names)
+        k_given, k_surname, k_date = (int(k) for k in self._k)
+        # vocabulary: name q-grams once per field (given, surname), then date tokens
+        data, offsets = string_buffers(names.names)
+        gram_off, w0, w1 = kernels.name_grams(data, offsets, self.params.qgram, _PAD)
+        name_vocab, name_ids = _unique_pairs(w0, w1)
+        v = len(name_vocab)
         chunk_dates = dates[lo:hi]
-        if self._k[2]:
-            uniq, inverse = np.unique(chunk_dates, return_inverse=True)
-            item_gram_list: list[int] = []
-            for d in uniq.tolist():
-                if d:
-                    for tag, value in ((1, d >> 16), (2, (d >> 8) & 0xFF), (3, d & 0xFF)):
-                        item_gram_list.append(gram_id(2, (tag << 32) | value, 0))
-            lengths = np.where(uniq != 0, 3, 0).astype(np.int64)
-            item_off = np.zeros(len(uniq) + 1, np.int64)
-            np.cumsum(lengths, out=item_off[1:])
-            rec_off = np.arange(hi - lo + 1, dtype=np.int64)
-            sources.append(
-                (rec_off, inverse.astype(np.int64), item_off, np.array(item_gram_list, np.int64))
-            )
+        uniq, date_item = np.unique(chunk_dates, return_inverse=True)
+        date_item = date_item.reshape(-1).astype(np.int64)
+        known = uniq != 0
+        date_tokens = np.stack(
+            [
+                (np.uint64(1) << np.uint64(32)) | (uniq >> np.uint64(16)),
+                (np.uint64(2) << np.uint64(32)) | ((uniq >> np.uint64(8)) & np.uint64(0xFF)),
+                (np.uint64(3) << np.uint64(32)) | (uniq & np.uint64(0xFF)),
+            ],
+            axis=1,
+        )[known].reshape(-1)
+        date_vocab, date_ids = np.unique(date_tokens, return_inverse=True)
+        vocab_w0 = np.concatenate([name_vocab[:, 0], name_vocab[:, 0], date_vocab])
+        vocab_w1 = np.concatenate([name_vocab[:, 1], name_vocab[:, 1], np.zeros_like(date_vocab)])
+        gram_field = np.repeat(np.arange(3, dtype=np.int64), [v, v, len(date_vocab)])
+        # items: given name t -> t, surname part t -> n_names + t, date u -> 2 * n_names + u
+        date_len = np.where(known, 3, 0).astype(np.int64)
+        item_off = np.concatenate(
+            [
+                gram_off[:-1],
+                gram_off[-1] + gram_off[:-1],
+                2 * gram_off[-1] + np.concatenate([[0], np.cumsum(date_len)]),
+            ]
+        ).astype(np.int64)
+        item_gram = np.concatenate(
+            [name_ids, name_ids + v, date_ids.reshape(-1).astype(np.int64) + 2 * v]
+        ).astype(np.int64)
+        # per-record item lists: given names, then surname parts, then the date
+        g_off = names.given_off[lo : hi + 1] - names.given_off[lo]
+        p_off = names.part_off[lo : hi + 1] - names.part_off[lo]
+        gc = np.diff(g_off) if k_given else np.zeros(n, np.int64)
+        pc = np.diff(p_off) if k_surname else np.zeros(n, np.int64)
+        dc = (chunk_dates != 0).astype(np.int64) if k_date else np.zeros(n, np.int64)
+        rec_off = np.zeros(n + 1, np.int64)
+        np.cumsum(gc + pc + dc, out=rec_off[1:])
+        rec_item = np.empty(int(rec_off[-1]), np.int64)
+        recs = np.arange(n, dtype=np.int64)
+        if k_given:
+            g_rec = np.repeat(recs, gc)
+            dest = rec_off[g_rec] + np.arange(len(g_rec)) - g_off[g_rec]
+            rec_item[dest] = names.given_idx[names.given_off[lo] : names.given_off[hi]]
+        if k_surname:
+            p_rec = np.repeat(recs, pc)
+            dest = rec_off[p_rec] + gc[p_rec] + np.arange(len(p_rec)) - p_off[p_rec]
+            rec_item[dest] = n_names + names.part_idx[names.part_off[lo] : names.part_off[hi]]
+        if k_date:
+            d_rec = recs[dc > 0]
+            rec_item[rec_off[d_rec] + gc[d_rec] + pc[d_rec]] = 2 * n_names + date_item[d_rec]
+        # salts: birth year, or none
         salt_values = chunk_dates >> np.uint64(16)
         if "salt" not in self.params.hardening or self.params.salt == "none":
             salt_values = np.zeros_like(salt_values)
         salts, rec_salt = np.unique(salt_values, return_inverse=True)
+        rec_salt = rec_salt.reshape(-1).astype(np.int64)
         kmax = int(self._k.max())
-        if len(salts) * max(len(vocab), 1) * kmax > _MAX_CACHE and hi - lo > 1:
+        if len(salts) * len(vocab_w0) * kmax > _MAX_CACHE and n > 1:
             mid = (lo + hi) // 2
             return np.vstack(
                 [self._encode_bits(names, dates, lo, mid), self._encode_bits(names, dates, mid, hi)]
             )
-        gram_field = np.zeros(len(vocab), np.int64)
-        gram_w0 = np.zeros(len(vocab), np.uint64)
-        gram_w1 = np.zeros(len(vocab), np.uint64)
-        for (field, w0, w1), g in vocab.items():
-            gram_field[g], gram_w0[g], gram_w1[g] = field, w0, w1
-        cache = np.zeros((len(salts), len(vocab), kmax), np.int16)
-        filled = np.zeros((len(salts), len(vocab)), np.bool_)
-        out = np.zeros((hi - lo, self.params.bits // 64), np.uint64)
-        for rec_off, rec_item, item_off, item_gram in sources:
-            kernels.bloom_bits(
-                self._field_keys,
-                self._k,
-                gram_field,
-                gram_w0,
-                gram_w1,
-                salts.astype(np.uint64),
-                rec_salt.astype(np.int64),
-                rec_off,
-                rec_item,
-                item_off,
-                item_gram,
-                cache,
-                filled,
-                out,
-            )
+        taps = self._offsets if "diffusion" in self.params.hardening else np.zeros(0, np.int64)
+        table = kernels.position_table(
+            self._field_keys,
+            self._k,
+            gram_field,
+            vocab_w0,
+            vocab_w1,
+            salts.astype(np.uint64),
+            self.params.bits,
+        )
+        out = np.zeros((n, self.params.bits // 64), np.uint64)
+        kernel = kernels.bloom_bits_parallel if n >= PARALLEL_MIN_ROWS else kernels.bloom_bits
+        kernel(
+            table, self._k, gram_field, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out
+        )
         return out

@@ -298,3 +298,17 @@ def test_errors_never_quote_refs(ref: str) -> None:
     with pytest.raises(LinkageError) as caught:
         link([one, one])
     assert ref not in str(caught.value)
+
+
+def test_token_lists_become_csr_arrays() -> None:
+    from matcher.linkage import _csr
+
+    clean = pl.Series([[5], None, [], [2, 3]], dtype=pl.List(pl.UInt64))
+    offsets, values = _csr(clean)
+    assert offsets.tolist() == [0, 1, 1, 1, 3] and values.tolist() == [5, 2, 3]
+    offsets, values = _csr(clean.slice(2, 2))  # a slice of a larger buffer
+    assert offsets.tolist() == [0, 0, 2] and values.tolist() == [2, 3]
+    holes = pl.Series([[1, None], None, [4]], dtype=pl.List(pl.UInt64))
+    offsets, values = _csr(holes)  # null items are dropped (the slower path)
+    assert offsets.tolist() == [0, 1, 1, 2] and values.tolist() == [1, 4]
+    assert values.dtype == np.uint64 and offsets.dtype == np.int64

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from matcher import _kernels
 from matcher._numba_config import threads_for
@@ -103,6 +104,14 @@ class LinkageArrays:
 
 def _csr(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Offsets and values of a List(UInt64) column (nulls and null items dropped)."""
+    arrow = series.to_arrow()
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    flat = arrow.flatten()  # respects slicing, skips the contents of null lists
+    if flat.null_count == 0:
+        lengths = pc.fill_null(pc.list_value_length(arrow), 0).to_numpy()
+        offsets = np.r_[np.int64(0), np.cumsum(lengths)].astype(np.int64)
+        return offsets, flat.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
     clean = series.list.drop_nulls()
     lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
     values = clean.explode().drop_nulls().to_numpy().astype(np.uint64)
@@ -424,7 +433,10 @@ def link(
     frame = pl.concat([f.frame.select(columns) for f in files], how="vertical").sort(
         ["agency", "ref"]
     )
-    if frame.height and frame.select(pl.struct("agency", "ref").is_duplicated().any()).item():
+    repeated = (pl.col("agency") == pl.col("agency").shift()) & (
+        pl.col("ref") == pl.col("ref").shift()
+    )
+    if frame.height and frame.select(repeated.any()).item():  # sorted: repeats are adjacent
         raise LinkageError(
             "the same record ref appears twice for one agency (file uploaded twice?)",
             column="ref",

@@ -23,6 +23,7 @@ import pyarrow as pa
 from matcher import __version__
 from matcher.encodings import BloomEncoder
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
+from matcher.exports import read_export
 from matcher.hashed_file import (
     HASHED_SCHEMA,
     EncodingParams,
@@ -31,6 +32,7 @@ from matcher.hashed_file import (
     write_hashed,
 )
 from matcher.keys import RoundKeys
+from matcher.normalise import normalise_export
 from matcher.rejects import Action, write_rejects
 from matcher.tokens import TOKEN_KINDS, NameWords, compute_tokens, date_words, name_columns
 
@@ -124,7 +126,7 @@ def hash_records(
         matcher_version=__version__,
     )
     encoder = BloomEncoder(keys, params)
-    words = NameWords(keys.subkey("words"))
+    words = NameWords(keys)
     refs = new_refs(records.height)
     parts: list[pl.DataFrame] = []
     total = records.height
@@ -200,20 +202,23 @@ def hash_export(
     progress: Progress | None = None,
 ) -> HashSummary:
     """Read, normalise and hash an export; write the hashed file, the local map and the rejects."""
-    from matcher.exports import read_export
-    from matcher.normalise import normalise_export
-
     started = time.perf_counter()
     input_path = Path(input_path)
     outputs = {"hashed": Path(out), "map": Path(map_path), "rejects": Path(rejects_path)}
     _check_outputs(input_path, outputs, overwrite)
-    raw = read_export(
+    export = read_export(
         input_path, encoding=encoding, separator=separator, sheet=sheet, columns=columns
     )
-    normalised = normalise_export(raw, reference_date=reference_date, source=input_path)
+    normalised = normalise_export(
+        export.frame,
+        reference_date=reference_date,
+        source=input_path.name,
+        headers=export.info.mapping.fields,
+    )
     records = normalised.records
-    rejects = normalised.rejects
+    rejects = pl.concat([export.rejects, normalised.rejects], how="vertical_relaxed")
     if records.height == 0:
+        _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
         raise InputFileError(
             "no usable rows: every row was rejected (see the rejects file)",
             file=input_path,
@@ -232,7 +237,7 @@ def hash_export(
     _write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="zstd"))
     _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
     return HashSummary(
-        rows_read=raw.frame.height,
+        rows_read=export.info.n_rows + export.rejects["row"].n_unique(),
         rows_hashed=records.height,
         rejected=_count(rejects, Action.ROW_REJECTED),
         fields_ignored=_count(rejects, Action.FIELD_IGNORED),

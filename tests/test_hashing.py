@@ -1,0 +1,181 @@
+"""The steward pipeline: hash_records (frame, refs, map, chunks) and hash_export (three files)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher.errors import ConfigError, InputFileError, OutputExistsError
+from matcher.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
+from matcher.hashing import hash_export, hash_records, new_refs
+from matcher.keys import RoundKeys
+from matcher.tokens import TOKEN_KINDS
+from tests.strategies import normalised_records, records_frame
+
+SECRET = bytes(range(32))
+REFERENCE = date(2026, 11, 1)
+CSV = (
+    "Ärende-ID;Personnummer;Förnamn;Efternamn;Födelsedatum;Signal;Datum;Anteckning\n"
+    "A-1;20120517-1232;Anna Maria;Andersson;;frånvaro;2026-09-01;fri text\n"
+    "A-2;;Erik;Lind-Berg;2011-03-04;orosanmälan;2026-09-02;\n"
+    "A-3;;;;;frånvaro;2026-09-03;bara anteckning\n"
+    "A-4;130202-1231;Åsa;Öberg;2013-02-02;frånvaro;2026-09-04;\n"
+)
+
+
+def _people(n: int) -> pl.DataFrame:
+    person = {
+        "record_id": "x",
+        "pnr": None,
+        "pnr_kind": None,
+        "given_names": ["anna"],
+        "surnames": ["berg"],
+        "birth_date": date(2012, 1, 1),
+        "signal": None,
+        "signal_date": None,
+    }
+    return records_frame([person] * n)
+
+
+def _hash(records: pl.DataFrame, **kwargs):  # type: ignore[no-untyped-def]
+    return hash_records(records, secret=SECRET, round_id="r1", agency="skola", **kwargs)
+
+
+@given(normalised_records())
+def test_hashed_frame_is_a_valid_hashed_file(records: pl.DataFrame) -> None:
+    hashed, local_map = _hash(records)
+    assert hashed.frame.schema == pl.Schema(HASHED_SCHEMA)
+    back = read_hashed(to_bytes(hashed.header, hashed.frame))
+    assert back.frame.equals(hashed.frame)
+    assert hashed.header.key_check == RoundKeys.derive(SECRET, "r1").key_check
+    assert hashed.header.token_kinds == TOKEN_KINDS
+    assert hashed.header.row_count == records.height
+    assert local_map.columns == ["ref", "record_id", "row"]
+    assert local_map["ref"].to_list() == hashed.frame["ref"].to_list()
+    assert local_map["record_id"].to_list() == records["record_id"].to_list()
+    assert local_map["row"].to_list() == records["row"].to_list()
+    assert hashed.frame["signal"].to_list() == records["signal"].to_list()
+
+
+@given(normalised_records(min_rows=1), st.integers(1, 5))
+def test_chunks_do_not_change_the_result(records: pl.DataFrame, chunk: int) -> None:
+    whole, _ = _hash(records)
+    parts, _ = _hash(records, chunk_rows=chunk)
+    columns = ["id_token", "name_tokens", "block_tokens", "bloom", "signal", "signal_date"]
+    assert parts.frame.select(columns).equals(whole.frame.select(columns))
+
+
+def test_refs_are_random_unique_and_opaque() -> None:
+    refs = new_refs(10_000)
+    assert refs.n_unique() == 10_000
+    assert all(re.fullmatch(r"[0-9a-f]{16}", r) for r in refs.to_list())
+    assert set(new_refs(100).to_list()).isdisjoint(new_refs(100).to_list())
+
+
+def test_progress_is_reported_per_chunk() -> None:
+    records = _people(7)
+    seen: list[tuple[int, int]] = []
+    _hash(records, chunk_rows=3, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
+
+
+def test_same_key_and_round_are_compatible_and_others_not() -> None:
+    records = _people(2)
+    a, _ = _hash(records)
+    b, _ = hash_records(records, secret=SECRET, round_id="r1", agency="polis")
+    check_compatible([a.header, b.header])
+    c, _ = hash_records(records, secret=bytes(32), round_id="r1", agency="polis")
+    with pytest.raises(Exception, match="key check"):
+        check_compatible([a.header, c.header])
+
+
+def test_records_with_missing_columns_are_refused() -> None:
+    with pytest.raises(ConfigError):
+        _hash(pl.DataFrame({"row": [1]}))
+
+
+def _files(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "out": tmp_path / "hashed.parquet",
+        "map_path": tmp_path / "map.parquet",
+        "rejects_path": tmp_path / "rejects.csv",
+    }
+
+
+def _export(tmp_path: Path, text: str = CSV, **kwargs):  # type: ignore[no-untyped-def]
+    src = tmp_path / "export.csv"
+    if not src.exists():
+        src.write_text(text, encoding="utf-8")
+    return src, hash_export(
+        src,
+        secret=SECRET,
+        round_id="r1",
+        agency="skola",
+        reference_date=REFERENCE,
+        **_files(tmp_path),
+        **kwargs,
+    )
+
+
+def test_hash_export_end_to_end(tmp_path: Path) -> None:
+    src, summary = _export(tmp_path)
+    before = src.read_bytes()
+    assert summary.rows_read == 4
+    assert summary.rows_hashed == 3
+    assert summary.rows_with_id == 2
+    assert sum(summary.rejected.values()) == 1
+    hashed = read_hashed(tmp_path / "hashed.parquet")
+    assert hashed.frame.height == 3 and hashed.header.agency == "skola"
+    local_map = pl.read_parquet(tmp_path / "map.parquet")
+    assert local_map["record_id"].to_list() == ["A-1", "A-2", "A-4"]
+    assert set(local_map["ref"]) == set(hashed.frame["ref"])
+    rejects = pl.read_csv(tmp_path / "rejects.csv")
+    assert rejects.columns == ["file", "row", "column", "reason", "action"]
+    assert rejects.filter(pl.col("action") == "row_rejected")["row"].to_list() == [4]
+    raw = (tmp_path / "rejects.csv").read_text()
+    assert "bara anteckning" not in raw and "Anna" not in raw
+    assert src.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_hash_export_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
+    _export(tmp_path)
+    first = (tmp_path / "hashed.parquet").read_bytes()
+    with pytest.raises(OutputExistsError):
+        _export(tmp_path)
+    assert (tmp_path / "hashed.parquet").read_bytes() == first
+    _export(tmp_path, overwrite=True)
+    assert (tmp_path / "hashed.parquet").read_bytes() != first  # fresh random refs
+
+
+def test_hash_export_never_writes_over_its_input(tmp_path: Path) -> None:
+    src = tmp_path / "export.csv"
+    src.write_text(CSV, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        hash_export(
+            src,
+            secret=SECRET,
+            round_id="r1",
+            agency="skola",
+            reference_date=REFERENCE,
+            out=src,
+            map_path=tmp_path / "m.parquet",
+            rejects_path=tmp_path / "r.csv",
+            overwrite=True,
+        )
+    assert src.read_text(encoding="utf-8") == CSV
+
+
+def test_nothing_usable_fails_but_writes_rejects(tmp_path: Path) -> None:
+    text = "Personnummer;Förnamn;Efternamn\n123;;\n;;Andersson\n"
+    with pytest.raises(InputFileError) as err:
+        _export(tmp_path, text)
+    assert "Andersson" not in str(err.value)
+    assert (tmp_path / "rejects.csv").exists()
+    assert not (tmp_path / "hashed.parquet").exists()

@@ -108,13 +108,83 @@ def dice_pairs(
     return out
 
 
+@numba.njit(**JIT)
+def _radix_pass(
+    keys: np.ndarray,
+    owners: np.ndarray,
+    digits: np.ndarray,
+    tmp_keys: np.ndarray,
+    tmp_owners: np.ndarray,
+    shift: int,
+) -> None:
+    """One stable counting-sort pass of (keys, owners) on ``digits >> shift & 255``."""
+    count = np.zeros(256, np.int64)
+    sh = np.uint64(shift)
+    for x in range(keys.size):
+        count[np.int64((digits[x] >> sh) & np.uint64(255))] += 1
+    total = 0
+    for d in range(256):
+        c = count[d]
+        count[d] = total
+        total += c
+    for x in range(keys.size):
+        d = np.int64((digits[x] >> sh) & np.uint64(255))
+        tmp_keys[count[d]] = keys[x]
+        tmp_owners[count[d]] = owners[x]
+        count[d] += 1
+
+
+@numba.njit(**JIT)
+def _sort_bucket(keys: np.ndarray, owners: np.ndarray, low: int, bits: int) -> None:
+    """Sort one bucket in place by (key, owner): insertion sort when tiny, else LSD radix
+    (owner digits first when owners are not already ascending, then the low ``bits`` of
+    ``key - low``; every pass is stable)."""
+    m = keys.size
+    if m <= 32:
+        for u in range(1, m):
+            k = keys[u]
+            o = owners[u]
+            z = u - 1
+            while z >= 0 and (keys[z] > k or (keys[z] == k and owners[z] > o)):
+                keys[z + 1] = keys[z]
+                owners[z + 1] = owners[z]
+                z -= 1
+            keys[z + 1] = k
+            owners[z + 1] = o
+        return
+    tmp_keys = np.empty(m, np.uint64)
+    tmp_owners = np.empty(m, np.int64)
+    ascending = True
+    top = 0
+    for x in range(m):
+        top = max(top, owners[x])
+        if x and owners[x] < owners[x - 1]:
+            ascending = False
+    if not ascending:
+        shift = 0
+        digits = owners.astype(np.uint64)
+        while shift < 64 and (np.uint64(top) >> np.uint64(shift)) > 0:
+            _radix_pass(keys, owners, digits, tmp_keys, tmp_owners, shift)
+            keys[:] = tmp_keys
+            owners[:] = tmp_owners
+            digits = owners.astype(np.uint64)
+            shift += 8
+    shift = 0
+    while shift < bits:
+        digits = keys - np.uint64(low)
+        _radix_pass(keys, owners, digits, tmp_keys, tmp_owners, shift)
+        keys[:] = tmp_keys
+        owners[:] = tmp_owners
+        shift += 8
+
+
 @numba.njit(**JIT_PARALLEL)
 def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort (token, owner) pairs by token, then owner.
+    """Sort (token, owner) pairs by token, then owner (owners are non-negative).
 
     A counting pass on the top bits of ``token - min`` spreads the pairs over up to 2**16
-    buckets (keyed tokens are uniform, so about a thousand pairs each), which are then sorted
-    in parallel with stable merge sorts.
+    buckets (keyed tokens are uniform, so a few thousand pairs each); each bucket is then
+    sorted in cache by a stable LSD radix sort on the remaining bits, buckets in parallel.
     """
     m = tokens.size
     out_t = np.empty(m, np.uint64)
@@ -127,7 +197,7 @@ def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.
     while width < 64 and (span >> np.uint64(width)) > 0:
         width += 1
     nb = 0
-    while (1 << nb) * 1024 < m and nb < 16:
+    while (1 << nb) * 4096 < m and nb < 16 and nb < width:
         nb += 1
     shift = np.uint64(width - nb) if width > nb else np.uint64(0)
     nbuckets = 1 << nb
@@ -143,26 +213,12 @@ def sort_tokens(tokens: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.
         out_t[fill[b]] = tokens[i]
         out_o[fill[b]] = owners[i]
         fill[b] += 1
+    rest = width - nb if width > nb else 0
     for b in prange(nbuckets):
         s = starts[b]
         e = starts[b + 1]
-        if e - s < 2:
-            continue
-        seg_t = out_t[s:e].copy()
-        seg_o = out_o[s:e].copy()
-        ordered = True
-        for x in range(1, e - s):
-            if seg_o[x] < seg_o[x - 1]:
-                ordered = False
-                break
-        if not ordered:  # sort by owner first, so the stable sort by token keeps owner order
-            by_owner = np.argsort(seg_o, kind="mergesort")
-            seg_t = seg_t[by_owner]
-            seg_o = seg_o[by_owner]
-        order = np.argsort(seg_t, kind="mergesort")
-        for x in range(e - s):
-            out_t[s + x] = seg_t[order[x]]
-            out_o[s + x] = seg_o[order[x]]
+        if e - s > 1:
+            _sort_bucket(out_t[s:e], out_o[s:e], low, rest)
     return out_t, out_o
 
 

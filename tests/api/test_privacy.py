@@ -37,6 +37,8 @@ def _database_text(api: Api) -> tuple[str, bytes]:
         for table in store.Base.metadata.sorted_tables:
             for row in session.execute(select(table)).all():
                 for value in row:
+                    if value is None:
+                        continue
                     if isinstance(value, bytes):
                         blobs.append(value)
                     else:
@@ -63,7 +65,12 @@ def _absent(api: Api, secret: str, logs: pytest.LogCaptureFixture, *responses: s
 
 
 @NO_FIXTURE_RESET
-@given(pnr=valid_identity_numbers(), surname=swedish_surnames())
+@given(
+    pnr=valid_identity_numbers(),
+    # A substring scan needs a value that cannot occur in ordinary text by chance ("No" is in
+    # "None"), so very short surnames are left out; every longer one must never be echoed.
+    surname=swedish_surnames().filter(lambda s: len(s.strip()) >= 5),
+)
 def test_rejected_input_is_never_echoed_or_stored(
     api: Api, logs: pytest.LogCaptureFixture, pnr: str, surname: str
 ) -> None:

@@ -233,3 +233,17 @@ def test_diffuse(x: tuple) -> None:
     K.diffuse(bits_in, taps_arr, got)
     R.diffuse(bits_in, taps_arr, want)
     assert got.tolist() == want.tolist()
+
+
+@given(
+    st.integers(1, 5).flatmap(
+        lambda w: st.lists(
+            st.tuples(st.lists(U64, min_size=w, max_size=w), st.integers(0, w)), max_size=6
+        )
+    )
+)
+def test_compact_rows(rows: list) -> None:  # type: ignore[type-arg]
+    width = len(rows[0][0]) if rows else 1
+    matrix = np.array([r for r, _ in rows], dtype=np.uint64).reshape(-1, width)
+    counts = np.array([c for _, c in rows], dtype=np.int64)
+    assert K.compact_rows(matrix, counts).tolist() == R.compact_rows(matrix, counts).tolist()

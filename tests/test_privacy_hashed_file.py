@@ -6,7 +6,7 @@ upper-case and ASCII-folded, and the identity number as a binary integer), and s
 digests of them (SHA-256, SHA-1, MD5, BLAKE2b): the file must hold only keyed values.
 Values shorter than five bytes are not searched (they occur by chance in any binary file), and
 neither are values that also occur in an empty hashed file with the same header (column names,
-header fields).
+header fields), or in the rejects report's fixed vocabulary (its header, reason codes).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from matcher.hashed_file import empty_frame, read_hashed, to_bytes
 from matcher.hashing import hash_export, hash_records
 from matcher.names import fold
+from matcher.rejects import Action, Reason
 from tests.strategies import normalised_records
 
 SECRET = bytes(range(32))
@@ -114,7 +115,8 @@ def test_no_raw_identifier_in_any_steward_output_but_the_map(records, junk) -> N
         header = read_hashed(out).header.model_copy(update={"row_count": 0})
         control = to_bytes(header, empty_frame())
         _scan(hashed_bytes, control + b"export.csv", records)
-        _scan(rejects.read_bytes(), b"export.csv", records)
+        vocabulary = ",".join(["file,row,column,reason,action,export.csv", *Reason, *Action])
+        _scan(rejects.read_bytes(), vocabulary.encode(), records)
 
 
 @given(normalised_records(min_rows=1, max_rows=4, min_name=5, min_id=6), st.data())

@@ -535,3 +535,18 @@ def bloom_bits_parallel(
             table, field_k, gram_field, rec_salt[i], rec_off[i], rec_off[i + 1],
             rec_item, item_off, item_gram, taps, row, out[i],
         )  # fmt: skip
+
+
+@numba.njit(**JIT)
+def compact_rows(matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The first ``counts[i]`` entries of each row of ``matrix``, concatenated row by row."""
+    total = 0
+    for i in range(counts.shape[0]):
+        total += counts[i]
+    out = np.empty(total, matrix.dtype)
+    p = 0
+    for i in range(counts.shape[0]):
+        for j in range(counts[i]):
+            out[p] = matrix[i, j]
+            p += 1
+    return out

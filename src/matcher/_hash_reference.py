@@ -288,6 +288,12 @@ def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
         out[i, :] = np.array(row, dtype=np.uint64)
 
 
+def compact_rows(matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The first ``counts[i]`` entries of each row of ``matrix``, concatenated row by row."""
+    parts = [matrix[i, : int(c)] for i, c in enumerate(counts)]
+    return np.concatenate(parts) if parts else np.zeros(0, matrix.dtype)
+
+
 #: The parallel drivers have the same contract as the sequential ones.
 name_tokens_parallel = name_tokens
 block_tokens_parallel = block_tokens

@@ -156,10 +156,11 @@ class BloomEncoder:
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)
         has |= (dates != 0) & (self._k[2] > 0)
         nbytes = self.params.bits // 8
-        arr = pa.FixedSizeBinaryArray.from_buffers(
-            pa.binary(nbytes), n, [None, pa.py_buffer(np.ascontiguousarray(bits).tobytes())]
+        offsets = np.arange(0, (n + 1) * nbytes, nbytes, dtype=np.int64)
+        arr = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(bits)]
         )
-        col = pl.Series("bloom", arr.cast(pa.large_binary()), dtype=pl.Binary)
+        col = pl.Series("bloom", arr, dtype=pl.Binary)
         return pl.select(pl.when(pl.lit(pl.Series(has))).then(col).alias("bloom")).to_series()
 
     def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:

@@ -34,7 +34,14 @@ from matcher.hashed_file import (
 from matcher.keys import RoundKeys
 from matcher.normalise import normalise_export
 from matcher.rejects import Action, write_rejects
-from matcher.tokens import TOKEN_KINDS, NameWords, compute_tokens, date_words, name_columns
+from matcher.tokens import (
+    TOKEN_KINDS,
+    FoldCache,
+    NameWords,
+    compute_tokens,
+    date_words,
+    name_columns,
+)
 
 __all__ = [
     "CHUNK_ROWS",
@@ -127,6 +134,7 @@ def hash_records(
     )
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
+    folds = FoldCache()
     refs = new_refs(records.height)
     parts: list[pl.DataFrame] = []
     total = records.height
@@ -134,7 +142,7 @@ def hash_records(
         progress(0, total)
     for start in range(0, total, max(chunk_rows, 1)):
         chunk = records.slice(start, chunk_rows)
-        names = name_columns(chunk)
+        names = name_columns(chunk, folds)
         tokens = compute_tokens(chunk, keys, names=names, words=words)
         bloom = encoder.encode(names, date_words(chunk["birth_date"]))
         parts.append(

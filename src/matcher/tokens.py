@@ -65,6 +65,7 @@ __all__ = [
     "MAX_SURNAME_PARTS",
     "PREFIX_LENGTH",
     "TOKEN_KINDS",
+    "FoldCache",
     "NameColumns",
     "NameWords",
     "compute_tokens",
@@ -125,15 +126,32 @@ def _dedupe_cap(rec: np.ndarray, idx: np.ndarray, n: int, cap: int) -> tuple[np.
     return off, idx.astype(np.int64)
 
 
-def name_columns(records: pl.DataFrame) -> NameColumns:
+class FoldCache:
+    """``names.fold`` of raw name strings, remembered across the chunks of one hashing run."""
+
+    def __init__(self) -> None:
+        self._table = pl.DataFrame(schema={"raw": pl.Utf8, "folded": pl.Utf8})
+
+    def fold(self, raw: pl.Series) -> pl.DataFrame:
+        """Columns ``raw`` (the distinct values given) and ``folded`` ("" when nothing is left)."""
+        frame = pl.DataFrame({"raw": raw}).join(self._table, on="raw", how="left")
+        missing = frame.filter(pl.col("folded").is_null())
+        if missing.height == 0:
+            return frame
+        done = missing.select("raw", folded=fold_expr(pl.col("raw")).fill_null(""))
+        self._table = pl.concat([self._table, done])
+        return pl.concat([frame.filter(pl.col("folded").is_not_null()), done])
+
+
+def name_columns(records: pl.DataFrame, folds: FoldCache | None = None) -> NameColumns:
     """Fold and index the given names and surname parts of ``records`` (A's normalised frame)."""
     n = records.height
     g_rec, g_raw = _flatten(records["given_names"])
     s_rec, s_raw = _flatten(records["surnames"])
     full_raw = records["surnames"].list.join(" ").fill_null("")
     raw = pl.concat([g_raw, s_raw, full_raw]).drop_nulls().unique().alias("raw")
-    table = pl.DataFrame(raw).with_columns(folded=fold_expr(pl.col("raw")))
-    table = table.filter(pl.col("folded").is_not_null() & (pl.col("folded").str.len_bytes() > 0))
+    table = (folds if folds is not None else FoldCache()).fold(raw)
+    table = table.filter(pl.col("folded").str.len_bytes() > 0)
     names = table["folded"].unique(maintain_order=True)
     table = table.with_columns(
         idx=pl.col("folded").replace_strict(names, pl.int_range(len(names), eager=True))
@@ -204,10 +222,10 @@ def date_words(dates: pl.Series) -> np.ndarray:
 
 def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
     """A List(UInt64) column from the first ``counts[i]`` entries of each row of ``matrix``."""
-    mask = np.arange(matrix.shape[1])[None, :] < counts[:, None]
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    arr = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(matrix[mask], pa.uint64()))
+    flat = kernels.compact_rows(matrix, counts.astype(np.int64))
+    arr = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.uint64()))
     return pl.Series(name, arr, dtype=pl.List(pl.UInt64))
 
 

@@ -275,3 +275,24 @@ def test_cluster_agencies(data: st.DataObject, n: int, clusters: int) -> None:
 def test_group_rows(keys: list[int]) -> None:
     arr = np.array(keys, dtype=np.int64)
     assert K.group_rows(arr, 6).tolist() == R.group_rows(arr, 6).tolist()
+
+
+@given(st.lists(st.text(max_size=12), max_size=20), st.integers(0, 5))
+def test_hash_strings(texts: list[str], skip: int) -> None:
+    from itertools import pairwise
+
+    import polars as pl
+
+    from matcher.cases import utf8_buffers
+
+    series = pl.Series(["x"] * skip + texts, dtype=pl.Utf8).slice(skip)  # a sliced buffer too
+    data, offsets = utf8_buffers(series)
+    got = K.hash_strings(data, offsets)
+    assert got.tolist() == R.hash_strings(data, offsets).tolist()
+    assert [bytes(data[a:b]).decode() for a, b in pairwise(offsets)] == texts
+
+
+def test_hash_strings_is_fnv1a() -> None:
+    data = np.frombuffer(b"a", np.uint8)
+    got = K.hash_strings(np.r_[data, data], np.array([0, 0, 1], np.int64))
+    assert got.tolist() == [0xCBF29CE484222325, 0xAF63DC4C8601EC8C]  # published test vectors

@@ -37,7 +37,16 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel b
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
         return np.uint64(z ^ (z >> 31))
 
+    def fnv1a_step(h: int, byte: int) -> np.uint64:
+        """One FNV-1a step on Python ints."""
+        return np.uint64(((int(h) ^ int(byte)) * 0x100000001B3) & ((1 << 64) - 1))
+
 else:
+
+    @numba.njit(inline="always", **JIT)
+    def fnv1a_step(h: int, byte: int) -> int:
+        """One FNV-1a step: xor the byte in, multiply by the 64-bit FNV prime."""
+        return (h ^ np.uint64(byte)) * np.uint64(0x100000001B3)
 
     @numba.njit(inline="always", **JIT)
     def splitmix64(x: int) -> int:
@@ -532,4 +541,20 @@ def group_rows(keys: np.ndarray, n_keys: int) -> np.ndarray:
         if keys[i] >= 0:
             out[starts[keys[i]]] = i
             starts[keys[i]] += 1
+    return out
+
+
+@numba.njit(**JIT)
+def hash_strings(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """64-bit FNV-1a of each string ``data[offsets[i]:offsets[i + 1]]`` (UTF-8 bytes).
+
+    A fixed, documented hash: case numbering built on it never changes between versions.
+    """
+    n = offsets.size - 1
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0xCBF29CE484222325)
+        for x in range(offsets[i], offsets[i + 1]):
+            h = fnv1a_step(h, data[x])
+        out[i] = h
     return out

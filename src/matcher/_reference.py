@@ -245,3 +245,14 @@ def group_rows(keys: np.ndarray, n_keys: int) -> np.ndarray:
         sorted((i for i, k in enumerate(keys.tolist()) if k >= 0), key=lambda i: (keys[i], i)),
         dtype=np.int64,
     )
+
+
+def hash_strings(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """64-bit FNV-1a of each string ``data[offsets[i]:offsets[i + 1]]`` (UTF-8 bytes)."""
+    out = []
+    for start, end in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        h = 0xCBF29CE484222325
+        for byte in data[start:end].tolist():
+            h = ((h ^ byte) * 0x100000001B3) & _MASK
+        out.append(h)
+    return np.array(out, dtype=np.uint64)

@@ -7,10 +7,9 @@ to fall inside it. So widening the window (or dropping it) never removes a case,
 ``k`` never adds one. A case lists only the records that count (its evidence).
 
 Case ids (``C-00001``…) are pseudonymous: cases are numbered in the order of the smallest
-hash of their member refs. Refs are random opaque strings, so this order is a random
-permutation of the cases that carries nothing about agencies, rows or people, and the same
-input gives the same ids whatever the order of its files and rows (polars' hash is fixed
-within a polars version; ids are not promised to survive an upgrade).
+64-bit FNV-1a hash of their member refs. Refs are random opaque strings, so this order is a
+random permutation of the cases that carries nothing about agencies, rows or people, and the
+same input gives the same ids whatever the order of its files and rows, in any version.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from datetime import date
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matcher import _kernels
 from matcher.errors import ConfigError, LinkageError
@@ -30,8 +31,6 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "signal": pl.Utf8(),
     "signal_date": pl.Date(),
 }
-
-_SEED = 0x5EED
 
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Utf8(),
@@ -60,6 +59,19 @@ def in_window(window_from: date | None, window_to: date | None) -> pl.Expr:
     if window_to is not None:
         counts = counts & (pl.col("signal_date") <= window_to)
     return counts
+
+
+def utf8_buffers(strings: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes and int64 offsets of a string column without nulls (zero-copy)."""
+    arrow = pc.cast(strings.to_arrow(), pa.large_string())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    if arrow.null_count:
+        raise LinkageError("refs must not be missing", column="ref", reason="null")
+    _, offsets, data = arrow.buffers()
+    offsets = np.frombuffer(offsets, np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data, offsets
 
 
 def find_cases(
@@ -101,7 +113,7 @@ def cases_from_sorted(
     agencies = records["agency"].rle_id().to_numpy().astype(np.int64)
     counted = records.select(in_window(window_from, window_to)).to_series().to_numpy()
     counted = np.broadcast_to(counted, (records.height,)).astype(np.bool_)
-    ref_hash = records["ref"].hash(_SEED).to_numpy()
+    ref_hash = _kernels.hash_strings(*utf8_buffers(records["ref"]))
     n_agencies, key = _kernels.cluster_agencies(labels, agencies, counted, ref_hash, n_clusters)
     case_clusters = np.flatnonzero(n_agencies >= k)
     if case_clusters.size == 0:

@@ -132,6 +132,7 @@ def test_hash_export_end_to_end(tmp_path: Path) -> None:
     assert sum(summary.rejected.values()) == 1
     hashed = read_hashed(tmp_path / "hashed.parquet")
     assert hashed.frame.height == 3 and hashed.header.agency == "skola"
+    assert hashed.header.reference_date == REFERENCE
     local_map = pl.read_parquet(tmp_path / "map.parquet")
     assert local_map["record_id"].to_list() == ["A-1", "A-2", "A-4"]
     assert set(local_map["ref"]) == set(hashed.frame["ref"])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -84,6 +84,9 @@ class HashedFileHeader(BaseModel):
     row_count: int = Field(..., ge=0)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     token_kinds: list[str] = Field(default_factory=list, description="exact token kinds used")
+    reference_date: date | None = Field(
+        None, description="the round's reference date the steward normalised with"
+    )
     encoding: EncodingParams = Field(default_factory=EncodingParams)
     matcher_version: str = "0"
 

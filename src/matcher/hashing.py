@@ -116,6 +116,7 @@ def hash_records(
     round_id: str,
     agency: str,
     params: EncodingParams | None = None,
+    reference_date: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
 ) -> tuple[HashedFile, pl.DataFrame]:
@@ -129,6 +130,7 @@ def hash_records(
         key_check=keys.key_check,
         row_count=records.height,
         token_kinds=list(TOKEN_KINDS),
+        reference_date=reference_date,
         encoding=params,
         matcher_version=__version__,
     )
@@ -238,6 +240,7 @@ def hash_export(
         round_id=round_id,
         agency=agency,
         params=params,
+        reference_date=reference_date,
         chunk_rows=chunk_rows,
         progress=progress,
     )

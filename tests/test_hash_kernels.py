@@ -190,17 +190,13 @@ def bloom_inputs(draw: st.DrawFn) -> dict:
 
 
 @given(bloom_inputs())
-def test_position_table_and_bloom_bits(x: dict) -> None:
-    bits = x["words"] * 64
+def test_gram_masks_and_bloom_bits(x: dict) -> None:
     table_args = [x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"]]
-    got_table = K.position_table(*table_args, x["salts"], bits)
-    want_table = R.position_table(*table_args, x["salts"], bits)
-    assert got_table.tolist() == want_table.tolist()
+    got_masks = K.gram_masks(*table_args, x["salts"], x["words"])
+    want_masks = R.gram_masks(*table_args, x["salts"], x["words"])
+    assert got_masks.tolist() == want_masks.tolist()
     n = len(x["rec_salt"])
-    outs = [np.zeros((n, x["words"]), np.uint64) for _ in range(2)]
     rest = [
-        x["field_k"],
-        x["gram_field"],
         x["rec_salt"],
         x["rec_off"],
         x["rec_item"],
@@ -208,12 +204,11 @@ def test_position_table_and_bloom_bits(x: dict) -> None:
         x["item_gram"],
         x["taps"],
     ]
-    K.bloom_bits(got_table, *rest, outs[0])
-    R.bloom_bits(want_table, *rest, outs[1])
-    assert outs[0].tolist() == outs[1].tolist()
-    par = np.zeros_like(outs[0])
-    K.bloom_bits_parallel(got_table, *rest, par)
-    assert par.tolist() == outs[0].tolist()
+    outs = [np.zeros((n, x["words"]), np.uint64) for _ in range(3)]
+    K.bloom_bits(got_masks, *rest, outs[0])
+    R.bloom_bits(want_masks, *rest, outs[1])
+    K.bloom_bits_parallel(got_masks, *rest, outs[2])
+    assert outs[0].tolist() == outs[1].tolist() == outs[2].tolist()
 
 
 @given(

@@ -408,15 +408,18 @@ def _diffuse_row(src: np.ndarray, taps: np.ndarray, dst: np.ndarray) -> None:
         dst[w] = np.uint64(0)
     for t in range(taps.shape[0]):
         s = taps[t]
-        q = s >> 6
-        r = s & 63
-        for w in range(words):
-            lo = src[(w + q) % words]
-            if r == 0:
-                dst[w] ^= lo
-            else:
-                hi = src[(w + q + 1) % words]
-                dst[w] ^= (lo >> np.uint64(r)) | (hi << np.uint64(64 - r))
+        lo_i = (s >> 6) % words
+        r = np.uint64(s & 63)
+        if r == np.uint64(0):
+            for w in range(words):
+                dst[w] ^= src[lo_i]
+                lo_i = lo_i + 1 if lo_i + 1 < words else 0
+        else:
+            back = np.uint64(64) - r
+            for w in range(words):
+                hi_i = lo_i + 1 if lo_i + 1 < words else 0
+                dst[w] ^= (src[lo_i] >> r) | (src[hi_i] << back)
+                lo_i = hi_i
 
 
 @numba.njit(**JIT)
@@ -430,65 +433,58 @@ def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
 
 
 @numba.njit(**JIT)
-def position_table(
+def gram_masks(
     field_keys: np.ndarray,
     field_k: np.ndarray,
     gram_field: np.ndarray,
     gram_w0: np.ndarray,
     gram_w1: np.ndarray,
     salts: np.ndarray,
-    bits: int,
+    words: int,
 ) -> np.ndarray:
-    """Bit positions of every (salt, gram): ``int16[n_salts, n_grams, max k]`` (unused: 0).
+    """The bits each (salt, gram) sets, as packed masks ``uint64[n_salts, n_grams, words]``.
 
     Gram ``g`` belongs to field ``gram_field[g]``, whose key is ``field_keys[field] = (k0, k1)``
-    and which sets ``field_k[field]`` bits per gram.
+    and which sets ``field_k[field]`` positions (`gram_positions`) in ``words * 64`` bits.
     """
     n_salts = salts.shape[0]
     n_grams = gram_w0.shape[0]
-    kmax = 0
-    for f in range(field_k.shape[0]):
-        kmax = max(kmax, field_k[f])
-    out = np.zeros((n_salts, n_grams, kmax), np.int16)
-    for cell in range(n_salts * n_grams):
-        si = cell // n_grams
-        g = cell % n_grams
-        f = gram_field[g]
-        pos = gram_positions(
-            field_keys[f, 0], field_keys[f, 1], salts[si], gram_w0[g], gram_w1[g], field_k[f], bits
-        )
-        for j in range(field_k[f]):
-            out[si, g, j] = pos[j]
+    out = np.zeros((n_salts, n_grams, words), np.uint64)
+    one = np.uint64(1)
+    for si in range(n_salts):
+        for g in range(n_grams):
+            f = gram_field[g]
+            pos = gram_positions(
+                field_keys[f, 0], field_keys[f, 1], salts[si], gram_w0[g], gram_w1[g],
+                field_k[f], words * 64,
+            )  # fmt: skip
+            for j in range(field_k[f]):
+                out[si, g, pos[j] >> 6] |= one << np.uint64(pos[j] & 63)
     return out
 
 
 @numba.njit(inline="always", **JIT)
-def _bloom_row(
-    table, field_k, gram_field, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst
-):  # type: ignore[no-untyped-def]
-    """One record's filter: OR the positions of its items' grams, then diffuse into ``dst``."""
-    one = np.uint64(1)
-    for w in range(row.shape[0]):
+def _bloom_row(masks, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst):  # type: ignore[no-untyped-def]
+    """One record's filter: OR the masks of its items' grams, then diffuse into ``dst``."""
+    words = row.shape[0]
+    for w in range(words):
         row[w] = np.uint64(0)
     for p in range(p0, p1):
         t = rec_item[p]
         for q in range(item_off[t], item_off[t + 1]):
             g = item_gram[q]
-            for j in range(field_k[gram_field[g]]):
-                b = np.int64(table[si, g, j])
-                row[b >> 6] |= one << np.uint64(b & 63)
+            for w in range(words):
+                row[w] |= masks[si, g, w]
     if taps.shape[0]:
         _diffuse_row(row, taps, dst)
     else:
-        for w in range(row.shape[0]):
+        for w in range(words):
             dst[w] = row[w]
 
 
 @numba.njit(**JIT)
 def bloom_bits(
-    table: np.ndarray,
-    field_k: np.ndarray,
-    gram_field: np.ndarray,
+    masks: np.ndarray,
     rec_salt: np.ndarray,
     rec_off: np.ndarray,
     rec_item: np.ndarray,
@@ -501,24 +497,22 @@ def bloom_bits(
 
     Record ``i`` holds items ``rec_item[rec_off[i]:rec_off[i + 1]]`` (names, dates); item ``t``
     holds grams ``item_gram[item_off[t]:item_off[t + 1]]``; gram ``g`` under the record's salt
-    ``rec_salt[i]`` sets the bits ``table[salt, g, :field_k[gram_field[g]]]`` (`position_table`).
-    The filter then goes through the diffusion layer with rotation ``taps`` (none: stored as is).
-    Rows are packed ``uint64``, bit ``j`` in word ``j >> 6`` at ``j & 63``.
+    ``rec_salt[i]`` sets the bits of ``masks[salt, g]`` (`gram_masks`). The filter then goes
+    through the diffusion layer with rotation ``taps`` (none: stored as is). Rows are packed
+    ``uint64``, bit ``j`` in word ``j >> 6`` at ``j & 63``.
     """
     n, words = out.shape
     row = np.zeros(words, np.uint64)
     for i in range(n):
         _bloom_row(
-            table, field_k, gram_field, rec_salt[i], rec_off[i], rec_off[i + 1],
-            rec_item, item_off, item_gram, taps, row, out[i],
+            masks, rec_salt[i], rec_off[i], rec_off[i + 1], rec_item, item_off, item_gram,
+            taps, row, out[i],
         )  # fmt: skip
 
 
 @numba.njit(**JIT_PARALLEL)
 def bloom_bits_parallel(
-    table: np.ndarray,
-    field_k: np.ndarray,
-    gram_field: np.ndarray,
+    masks: np.ndarray,
     rec_salt: np.ndarray,
     rec_off: np.ndarray,
     rec_item: np.ndarray,
@@ -532,8 +526,8 @@ def bloom_bits_parallel(
     for i in prange(n):
         row = np.zeros(words, np.uint64)
         _bloom_row(
-            table, field_k, gram_field, rec_salt[i], rec_off[i], rec_off[i + 1],
-            rec_item, item_off, item_gram, taps, row, out[i],
+            masks, rec_salt[i], rec_off[i], rec_off[i + 1], rec_item, item_off, item_gram,
+            taps, row, out[i],
         )  # fmt: skip
 
 

@@ -224,33 +224,29 @@ def gram_positions(k0: int, k1: int, salt: int, w0: int, w1: int, k: int, bits: 
     return np.array(out, dtype=np.int64)
 
 
-def position_table(
+def gram_masks(
     field_keys: np.ndarray,
     field_k: np.ndarray,
     gram_field: np.ndarray,
     gram_w0: np.ndarray,
     gram_w1: np.ndarray,
     salts: np.ndarray,
-    bits: int,
+    words: int,
 ) -> np.ndarray:
-    """Bit positions of every (salt, gram): ``int16[n_salts, n_grams, max k]`` (unused: 0)."""
-    kmax = int(max(field_k)) if len(field_k) else 0
-    out = np.zeros((len(salts), len(gram_w0), kmax), np.int16)
+    """The bits each (salt, gram) sets, as packed masks ``uint64[n_salts, n_grams, words]``."""
+    out = np.zeros((len(salts), len(gram_w0), words), np.uint64)
     for si, salt in enumerate(salts):
         for g in range(len(gram_w0)):
             f = int(gram_field[g])
             k0, k1 = (int(x) for x in field_keys[f])
-            pos = gram_positions(
-                k0, k1, int(salt), int(gram_w0[g]), int(gram_w1[g]), int(field_k[f]), bits
-            )
-            out[si, g, : len(pos)] = pos
+            w0, w1, k = int(gram_w0[g]), int(gram_w1[g]), int(field_k[f])
+            for b in gram_positions(k0, k1, int(salt), w0, w1, k, words * 64):
+                out[si, g, int(b) // 64] |= np.uint64(1 << (int(b) % 64))
     return out
 
 
 def bloom_bits(
-    table: np.ndarray,
-    field_k: np.ndarray,
-    gram_field: np.ndarray,
+    masks: np.ndarray,
     rec_salt: np.ndarray,
     rec_off: np.ndarray,
     rec_item: np.ndarray,
@@ -264,9 +260,7 @@ def bloom_bits(
     for i in range(out.shape[0]):
         for t in rec_item[rec_off[i] : rec_off[i + 1]]:
             for g in item_gram[item_off[t] : item_off[t + 1]]:
-                k = int(field_k[gram_field[g]])
-                for b in table[rec_salt[i], g, :k]:
-                    raw[i, int(b) // 64] |= np.uint64(1 << (int(b) % 64))
+                raw[i] |= masks[rec_salt[i], g]
     if len(taps):
         diffuse(raw, taps, out)
     else:

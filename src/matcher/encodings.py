@@ -58,8 +58,8 @@ _HARDENING = {"salt", "diffusion"}
 _SALTS = {"birth_year", "none"}
 _PAD = 0x110001  # beyond the last Unicode code point: the q-gram padding symbol
 _MAX_K = 64
-#: Largest position cache (salts × grams × k entries) before a chunk is split in two.
-_MAX_CACHE = 1 << 25
+#: Largest table of per-(salt, q-gram) bit masks before a chunk is split in two.
+_MAX_MASK_BYTES = 256 << 20
 
 
 def qgrams(name: str, q: int) -> list[tuple[int, ...]]:
@@ -228,25 +228,23 @@ class BloomEncoder:
             salt_values = np.zeros_like(salt_values)
         salts, rec_salt = np.unique(salt_values, return_inverse=True)
         rec_salt = rec_salt.reshape(-1).astype(np.int64)
-        kmax = int(self._k.max())
-        if len(salts) * len(vocab_w0) * kmax > _MAX_CACHE and n > 1:
+        if len(salts) * len(vocab_w0) * self.params.bits // 8 > _MAX_MASK_BYTES and n > 1:
             mid = (lo + hi) // 2
             return np.vstack(
                 [self._encode_bits(names, dates, lo, mid), self._encode_bits(names, dates, mid, hi)]
             )
         taps = self._offsets if "diffusion" in self.params.hardening else np.zeros(0, np.int64)
-        table = kernels.position_table(
+        words = self.params.bits // 64
+        masks = kernels.gram_masks(
             self._field_keys,
             self._k,
             gram_field,
             vocab_w0,
             vocab_w1,
             salts.astype(np.uint64),
-            self.params.bits,
+            words,
         )
-        out = np.zeros((n, self.params.bits // 64), np.uint64)
+        out = np.zeros((n, words), np.uint64)
         kernel = kernels.bloom_bits_parallel if n >= PARALLEL_MIN_ROWS else kernels.bloom_bits
-        kernel(
-            table, self._k, gram_field, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out
-        )
+        kernel(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out)
         return out

@@ -40,11 +40,14 @@ kind  words                               still shared when ...
       (year,day), g, S   (first 2 g)
 ====  ==================================  ============================================
 
-Kind 3 is shared by twins whose given names start with the same letter; the linkage core should
-not treat it alone as proof. Blocking tokens (candidate pairs for the fuzzy pass; never sex):
+A record has at most MAX_NAME_TOKENS (24) name tokens, typically 9, deduplicated. Kind 3 is
+shared by twins whose given names start with the same letter; the linkage core should not treat
+it alone as proof. Blocking tokens (candidate pairs for the fuzzy pass; never sex):
 birth date; birth year + 3-letter prefix of each surname part; birth year + prefix of each given
 name; given-name prefix × surname-part prefix (first 2 of each, no date). A typo in any single
-field (date, given name, surname) leaves at least one shared block with the true match.
+field (date, given name, surname) leaves at least one shared block with the true match. There
+is no birth year + month block: nationally it would hold ~1/216 of all children, too big to
+compare within. Every record has at most MAX_BLOCK_TOKENS blocks (typically 5).
 """
 
 from __future__ import annotations

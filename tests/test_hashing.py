@@ -100,6 +100,12 @@ def test_records_with_missing_columns_are_refused() -> None:
         _hash(pl.DataFrame({"row": [1]}))
 
 
+def test_bad_round_or_agency_labels_are_config_errors() -> None:
+    for round_id, agency in (("", "skola"), ("r1", ""), ("r1", "x" * 101), ("r\n1", "skola")):
+        with pytest.raises(ConfigError):
+            hash_records(_people(1), secret=SECRET, round_id=round_id, agency=agency)
+
+
 def _files(tmp_path: Path) -> dict[str, Path]:
     return {
         "out": tmp_path / "hashed.parquet",

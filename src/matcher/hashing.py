@@ -122,6 +122,9 @@ def hash_records(
 ) -> tuple[HashedFile, pl.DataFrame]:
     """Hash normalised records: the hashed file (header + frame) and the local map frame."""
     records = _check_records(records)
+    if not agency or len(agency) > 100 or not agency.isprintable():
+        raise ConfigError("the agency label must be 1 to 100 printable characters", reason="agency")
+    chunk_rows = max(chunk_rows, 1)
     params = params if params is not None else EncodingParams()
     keys = RoundKeys.derive(secret, round_id)
     header = HashedFileHeader(
@@ -142,7 +145,7 @@ def hash_records(
     total = records.height
     if progress is not None:
         progress(0, total)
-    for start in range(0, total, max(chunk_rows, 1)):
+    for start in range(0, total, chunk_rows):
         chunk = records.slice(start, chunk_rows)
         names = name_columns(chunk, folds)
         tokens = compute_tokens(chunk, keys, names=names, words=words)
@@ -151,7 +154,7 @@ def hash_records(
             pl.DataFrame(
                 [
                     refs.slice(start, chunk.height),
-                    pl.Series("agency", [agency] * chunk.height, dtype=pl.Utf8),
+                    pl.repeat(agency, chunk.height, dtype=pl.Utf8, eager=True).alias("agency"),
                     chunk["signal"],
                     chunk["signal_date"],
                     *tokens.get_columns(),

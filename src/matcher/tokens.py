@@ -160,21 +160,21 @@ def name_columns(records: pl.DataFrame, folds: FoldCache | None = None) -> NameC
         idx=pl.col("folded").replace_strict(names, pl.int_range(len(names), eager=True))
     )
 
-    def lookup(values: pl.Series) -> np.ndarray:
-        mapped = values.replace_strict(
-            table["raw"], table["idx"], default=-1, return_dtype=pl.Int64
-        )
-        return mapped.fill_null(-1).to_numpy()
-
-    given_off, given_idx = _dedupe_cap(g_rec, lookup(g_raw), n, MAX_GIVEN_NAMES)
-    part_off, part_idx = _dedupe_cap(s_rec, lookup(s_raw), n, MAX_SURNAME_PARTS)
+    everything = pl.concat([g_raw, s_raw, full_raw])  # one lookup table for all three
+    mapped = everything.replace_strict(
+        table["raw"], table["idx"], default=-1, return_dtype=pl.Int64
+    )
+    idx = mapped.fill_null(-1).to_numpy()
+    g_end, s_end = len(g_raw), len(g_raw) + len(s_raw)
+    given_off, given_idx = _dedupe_cap(g_rec, idx[:g_end], n, MAX_GIVEN_NAMES)
+    part_off, part_idx = _dedupe_cap(s_rec, idx[g_end:s_end], n, MAX_SURNAME_PARTS)
     return NameColumns(
         names=names,
         given_off=given_off,
         given_idx=given_idx,
         part_off=part_off,
         part_idx=part_idx,
-        full_idx=lookup(full_raw).astype(np.int64),
+        full_idx=idx[s_end:].astype(np.int64),
     )
 
 

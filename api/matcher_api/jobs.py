@@ -31,9 +31,6 @@ from matcher_api import store
 
 logger = logging.getLogger("matcher_api.jobs")
 
-CASES_COLUMNS = ("case_id", "agency", "ref", "signal", "signal_date")
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -56,11 +53,13 @@ def stored_hashed_file(stored: tuple[str, bytes]) -> HashedFile:
     )
 
 
-def pseudonymous_case_ids(case_ids: pl.Series) -> pl.DataFrame:
-    """Map the core's case ids to integers 1..n in a random order (shown as ``K000001``)."""
-    unique = case_ids.unique()
-    order = np.random.default_rng(secrets.randbits(64)).permutation(unique.len()) + 1
-    return pl.DataFrame({"case_id": unique, "cid": pl.Series(order, dtype=pl.UInt32)})
+def pseudonymous_case_ids(case_ids: pl.Series) -> pl.Series:
+    """Per row, its case's pseudonymous number: the cases numbered 1..n in a random order
+    (shown as ``K000001``), the same number for every row of one case."""
+    dense = case_ids.rank("dense").cast(pl.Int64).to_numpy() - 1
+    n_cases = int(dense.max()) + 1 if dense.size else 0
+    order = np.random.default_rng(secrets.randbits(64)).permutation(n_cases).astype(np.uint32)
+    return pl.Series("cid", order[dense] + 1, dtype=pl.UInt32)
 
 
 def _case_label(n_cases: int) -> pl.Expr:
@@ -79,29 +78,29 @@ def build_views(
     The case list holds case ids and agency labels only.
     """
     agency = pl.Enum(sorted(set(labels) | set(cases["agency"].unique().to_list())))
-    mapping = pseudonymous_case_ids(cases["case_id"])
+    cid = pseudonymous_case_ids(cases["case_id"])
+    n_cases = int(cid.max()) if cid.len() else 0  # type: ignore[arg-type]
     rows = (
-        cases.select(CASES_COLUMNS)
+        cases.select("agency", "ref", "signal", "signal_date")
         .with_columns(pl.col("agency").cast(pl.Utf8).cast(agency), pl.col("signal").cast(pl.Utf8))
-        .join(mapping, on="case_id", how="left")
-        .drop("case_id")
+        .with_columns(cid)
         .sort(["agency", "cid"])
     )
-    label = _case_label(mapping.height)
-    # One row per (case, agency): the agency's signal categories when the policy shows them.
-    if policy == "agencies_and_categories":
-        per_agency = rows.group_by(["cid", "agency"]).agg(
-            signals=pl.col("signal").drop_nulls().unique().sort()
-        )
-    else:
-        per_agency = (
-            rows.select("cid", "agency")
-            .unique()
-            .with_columns(signals=pl.lit(None, dtype=pl.List(pl.Utf8)))
-        )
+    label = _case_label(n_cases)
+    # One row per (case, agency), sorted by agency then case: the agency's records, and its
+    # signal categories when the policy shows them to the others.
+    shown = (
+        pl.col("signal").drop_nulls().unique().sort()
+        if policy == "agencies_and_categories"
+        else pl.lit(None, dtype=pl.List(pl.Utf8)).first()
+    )
+    records = rows.group_by(["agency", "cid"], maintain_order=True).agg(
+        records=pl.struct("ref", "signal", "signal_date"), signals=shown
+    )
     # One row per case: every agency in it (by label), with what the policy lets others see.
     members = (
-        per_agency.sort(["cid", "agency"])
+        records.select("cid", "agency", "signals")
+        .sort(["cid", "agency"])
         .group_by("cid", maintain_order=True)
         .agg(members=pl.struct(pl.col("agency").cast(pl.Utf8), "signals"))
     )
@@ -109,10 +108,7 @@ def build_views(
         label.alias("case_id"),
         agencies=pl.col("members").list.eval(pl.element().struct.field("agency")),
     )
-    records = rows.group_by(["agency", "cid"], maintain_order=True).agg(
-        records=pl.struct("ref", "signal", "signal_date")
-    )
-    joined = records.join(members, on="cid", how="left", maintain_order="left")
+    joined = records.drop("signals").join(members, on="cid", how="left", maintain_order="left")
     views = {
         name: joined.filter(pl.col("agency") == name).select(
             label.alias("case_id"),

@@ -163,11 +163,14 @@ class BloomEncoder:
         has |= (dates != 0) & (self._k[2] > 0)
         nbytes = self.params.bits // 8
         offsets = np.arange(0, (n + 1) * nbytes, nbytes, dtype=np.int64)
+        validity = pa.py_buffer(np.packbits(has, bitorder="little"))
         arr = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(bits)]
+            pa.large_binary(),
+            n,
+            [validity, pa.py_buffer(offsets), pa.py_buffer(bits)],
+            null_count=int(n - has.sum()),
         )
-        col = pl.Series("bloom", arr, dtype=pl.Binary)
-        return pl.select(pl.when(pl.lit(pl.Series(has))).then(col).alias("bloom")).to_series()
+        return pl.Series("bloom", arr, dtype=pl.Binary)
 
     def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""

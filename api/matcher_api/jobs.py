@@ -31,6 +31,7 @@ from matcher_api import store
 
 logger = logging.getLogger("matcher_api.jobs")
 
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -146,15 +147,17 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         from matcher.linkage import link
 
         started = clock()
-        with factory() as session:
-            uploads = store.load_uploads(session, round_id)
-        agency_ids = {agency.label: agency.id for agency, _, _ in uploads}
-        timings["load_s"] = clock() - started
-        started = clock()
-        with ThreadPoolExecutor(max_workers=min(4, len(uploads)) or 1) as pool:
-            files = list(pool.map(stored_hashed_file, [(h, c) for _, h, c in uploads]))
-        del uploads
-        timings["parse_s"] = clock() - started
+        agency_ids: dict[str, int] = {}
+        parsing: list[Future[HashedFile]] = []
+        # Decode each upload in a thread while the next one is read (polars releases the GIL).
+        with factory() as session, ThreadPoolExecutor(max_workers=2) as pool:
+            for label, agency_id, header, content in store.stream_uploads(session, round_id):
+                agency_ids[label] = agency_id
+                parsing.append(pool.submit(stored_hashed_file, (header, content)))
+                del content
+            files = [future.result() for future in parsing]
+        del parsing
+        timings["load_and_parse_s"] = clock() - started
         started = clock()
         result = link(files, k=k, window_from=window[0], window_to=window[1])
         core_seconds = timings["core_s"] = clock() - started

@@ -598,6 +598,20 @@ def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, byt
     return [(agency, header, content) for agency, header, content in rows]
 
 
+def stream_uploads(session: Session, round_id: str) -> Iterator[tuple[str, int, str, bytes]]:
+    """Every current upload of a round, one row at a time (label, agency id, stored header JSON,
+    file bytes), so a caller can decode one while the next is read; one query, one snapshot."""
+    rows = session.execute(
+        select(Agency.label, Agency.id, Upload.header_json, Upload.content)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+        .order_by(Agency.label)
+        .execution_options(yield_per=1)
+    )
+    for label, agency_id, header, content in rows:  # noqa: UP028 (Row -> plain tuple)
+        yield label, agency_id, header, content
+
+
 # --- matching jobs ---------------------------------------------------------------------------
 
 

@@ -245,7 +245,18 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _psycopg_binary_bytes)
+    return engine
+
+
+def _psycopg_binary_bytes(dbapi_connection: Any, _record: Any) -> None:
+    """Send ``bytes`` parameters to PostgreSQL in binary format, not as hex-escaped text
+    (uploads and results are tens of megabytes)."""
+    from psycopg.types.string import BytesBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(bytes, BytesBinaryDumper)
 
 
 def checkpoint(engine: Engine) -> None:
@@ -601,15 +612,31 @@ def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, byt
 def stream_uploads(session: Session, round_id: str) -> Iterator[tuple[str, int, str, bytes]]:
     """Every current upload of a round, one row at a time (label, agency id, stored header JSON,
     file bytes), so a caller can decode one while the next is read; one query, one snapshot."""
-    rows = session.execute(
+    statement = (
         select(Agency.label, Agency.id, Upload.header_json, Upload.content)
         .join(Upload, Upload.agency_id == Agency.id)
         .where(Agency.round_id == round_id)
         .order_by(Agency.label)
-        .execution_options(yield_per=1)
     )
+    if session.get_bind().dialect.driver == "psycopg":
+        yield from _stream_binary(session, statement)
+        return
+    rows = session.execute(statement.execution_options(yield_per=1))
     for label, agency_id, header, content in rows:  # noqa: UP028 (Row -> plain tuple)
         yield label, agency_id, header, content
+
+
+def _stream_binary(session: Session, statement: Any) -> Iterator[tuple[str, int, str, bytes]]:
+    """PostgreSQL: the rows through a server-side cursor in binary format (bytea as raw bytes,
+    not hex text: a quarter of the time for multi-megabyte uploads)."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor(name="matcher_stream_uploads", binary=True) as cursor:
+        cursor.itersize = 1
+        cursor.execute(str(compiled), compiled.params)
+        for label, agency_id, header, content in cursor:
+            yield label, agency_id, header, bytes(content)
 
 
 # --- matching jobs ---------------------------------------------------------------------------

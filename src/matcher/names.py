@@ -127,13 +127,17 @@ def surname_parts(s: str | None) -> list[str]:
     return kept or parts
 
 
+_PART_RE = r"[^ \-]+"
+_EMPTY_PARTS: list[str] = []
+
+
 def _split_expr(normalised: pl.Expr) -> pl.Expr:
-    """Split a normalised name on spaces and hyphens (it has no empty parts by construction)."""
-    return (
-        pl.when(normalised.is_null() | (normalised == ""))
-        .then(pl.lit([], dtype=pl.List(pl.String)))
-        .otherwise(normalised.str.replace_all("-", " ", literal=True).str.split(" "))
-    )
+    """Split a normalised name on spaces and hyphens; null or empty gives an empty list.
+
+    Extracting the runs between separators (rather than ``split`` under a ``when`` on a list)
+    is several times faster and gives the same parts: a normalised name has no empty parts.
+    """
+    return normalised.str.extract_all(_PART_RE).fill_null(_EMPTY_PARTS)
 
 
 def given_names_expr(expr: pl.Expr) -> pl.Expr:
@@ -146,14 +150,11 @@ _PARTICLE_RUN_RE = "(?: (?:" + "|".join(sorted(PARTICLES)) + "))+ "
 
 def surname_parts_expr(expr: pl.Expr) -> pl.Expr:
     """`surname_parts` as a polars expression (List[String]; null input gives an empty list)."""
-    normalised = normalise_name_expr(expr)
-    spaced = pl.lit(" ") + normalised.str.replace_all("-", " ", literal=True) + pl.lit(" ")
-    kept = spaced.str.replace_all(_PARTICLE_RUN_RE, " ").str.strip_chars(" ")
-    return (
-        pl.when(kept.is_null() | (kept == ""))
-        .then(_split_expr(normalised))
-        .otherwise(kept.str.split(" "))
-    )
+    spaced = normalise_name_expr(expr).str.replace_all("-", " ", literal=True)
+    kept = (pl.lit(" ") + spaced + pl.lit(" ")).str.replace_all(_PARTICLE_RUN_RE, " ")
+    kept = kept.str.strip_chars(" ")
+    # Choose the string (particles dropped, or all parts when nothing else is left), then split.
+    return _split_expr(pl.when(kept != "").then(kept).otherwise(spaced))
 
 
 def fold(s: str | None) -> str | None:

@@ -50,7 +50,7 @@ def stored_hashed_file(stored: tuple[str, bytes]) -> HashedFile:
     header_json, content = stored
     return HashedFile(
         header=HashedFileHeader.model_validate_json(header_json),
-        frame=pl.read_parquet(io.BytesIO(content)),
+        frame=pl.read_parquet(content),
     )
 
 

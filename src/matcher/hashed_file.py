@@ -147,6 +147,24 @@ def _check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | No
         )
 
 
+# Tokens, refs and encodings are keyed-hash output: random bytes. Dictionary encoding and
+# statistics on them only cost time, and zstd gains nothing on the encodings (it still gains ~10%
+# on the hex refs). The few repetitive columns keep dictionaries, statistics and zstd.
+_REPETITIVE = ["agency", "signal", "signal_date"]
+_COMPRESSION = {name: "zstd" for name in HASHED_SCHEMA} | {"bloom": "none"}
+
+
+def _write_table(table: pa.Table, sink: Path | BinaryIO) -> None:
+    """Write a hashed table as Parquet with per-column settings (halves the write time)."""
+    pq.write_table(
+        table,
+        sink,
+        compression=_COMPRESSION,
+        use_dictionary=_REPETITIVE,
+        write_statistics=_REPETITIVE,
+    )
+
+
 def write_hashed(
     path: Path, header: HashedFileHeader, frame: pl.DataFrame, *, overwrite: bool = False
 ) -> None:
@@ -161,7 +179,7 @@ def write_hashed(
     meta[METADATA_KEY] = header.model_dump_json().encode()
     table = table.replace_schema_metadata(meta)
     tmp = path.with_name(f".{path.name}.partial")
-    pq.write_table(table, tmp, compression="zstd")
+    _write_table(table, tmp)
     tmp.replace(path)
 
 
@@ -172,7 +190,7 @@ def to_bytes(header: HashedFileHeader, frame: pl.DataFrame) -> bytes:
     table = frame.to_arrow()
     table = table.replace_schema_metadata({METADATA_KEY: header.model_dump_json().encode()})
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    _write_table(table, sink)
     return sink.getvalue()
 
 

@@ -69,6 +69,9 @@ APOSTROPHES = "'\u2018\u2019\u02bc`\u00b4"
 _WS_RE = f"[{WHITESPACE}]"
 _DASH_RE = f"[{DASHES}]"
 _LEAD_APOS_RE = f"^[{APOSTROPHES}]+"
+_NON_ASCII_RE = r"[^\x00-\x7f]"
+_ASCII_WS_RE = "[" + "".join(ch for ch in WHITESPACE if ch.isascii()) + "]"
+_ASCII_LEAD_APOS_RE = "^[" + "".join(ch for ch in APOSTROPHES if ch.isascii()) + "]+"
 _SHAPE_RE = r"^([0-9]{2})?([0-9]{6})([-+]?)([0-9]{4})$"
 _NINE_RE = r"^[0-9]{9}$"
 _FLOAT_RE = r"^[0-9]+(?:[.,][0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$"
@@ -186,14 +189,18 @@ def parse_identity_numbers(values: pl.Series, reference_date: date) -> pl.DataFr
     ref = reference_date
     ref_key = ref.year * 10_000 + ref.month * 100 + ref.day
     c = pl.col
-    frame = pl.LazyFrame({"raw": values.cast(pl.String)})
-    s = (
-        c("raw")
-        .str.normalize("NFKC")
-        .str.replace_all(_DASH_RE, "-")
-        .str.replace_all(_WS_RE, "")
-        .str.replace(_LEAD_APOS_RE, "")
-    )
+    raw = values.cast(pl.String)
+    frame = pl.LazyFrame({"raw": raw})
+    if raw.str.contains(_NON_ASCII_RE).any():
+        s = (
+            c("raw")
+            .str.normalize("NFKC")
+            .str.replace_all(_DASH_RE, "-")
+            .str.replace_all(_WS_RE, "")
+            .str.replace(_LEAD_APOS_RE, "")
+        )
+    else:  # the same cleaning for ASCII-only text: NFKC is the identity, no dash is ASCII
+        s = c("raw").str.replace_all(_ASCII_WS_RE, "").str.replace(_ASCII_LEAD_APOS_RE, "")
     frame = frame.with_columns(s=s).with_columns(
         nine=c("s").str.contains(_NINE_RE),
     )
@@ -236,18 +243,17 @@ def parse_identity_numbers(values: pl.Series, reference_date: date) -> pl.DataFr
     cand = pl.when((cand == ref.year) & md_after).then(cand - 100).otherwise(cand)
     cand = pl.when(c("sep") == "+").then(cand - 100).otherwise(cand)
     year = pl.when(c("century").is_not_null()).then(c("century") * 100 + c("yy")).otherwise(cand)
-    frame = frame.with_columns(year=year).with_columns(
-        born=pl.when((c("day") >= 1) & (c("day") <= 31))
-        .then(
-            pl.format(
-                "{}{}{}",
-                c("year").cast(pl.String).str.zfill(4),
-                c("month").cast(pl.String).str.zfill(2),
-                c("day").cast(pl.String).str.zfill(2),
-            ).str.to_date("%Y%m%d", strict=False)
+    frame = (
+        frame.with_columns(year=year)
+        .with_columns(
+            born_key=c("year") * 10_000 + c("month") * 100 + c("day"),
         )
-        .otherwise(None),
-        born_key=c("year") * 10_000 + c("month") * 100 + c("day"),
+        .with_columns(
+            # year >= 0, month < 100 and day <= 31, so the key's 8 digits are exactly YYYYMMDD
+            born=pl.when((c("day") >= 1) & (c("day") <= 31))
+            .then(c("born_key").cast(pl.String).str.zfill(8).str.to_date("%Y%m%d", strict=False))
+            .otherwise(None),
+        )
     )
     not_national = (c("century").is_not_null() & ~c("century").is_in(_NATIONAL_CENTURIES)) | (
         d10.str.slice(2, 1).cast(pl.Int32) >= 2

@@ -95,9 +95,11 @@ def _reject_frame(
 def _on_unique(values: pl.Series, build: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
     """Apply ``build`` to the distinct values only and spread the result back (names and dates
     repeat a lot, so this does the expensive string work once per distinct value)."""
-    distinct = values.unique()
-    if distinct.len() * 2 > values.len():
+    # A HyperLogLog estimate decides (0.01 s on 1M mostly-distinct identity numbers, where an
+    # exact `unique` that would be thrown away costs 0.2 s); either way the result is the same.
+    if values.approx_n_unique() * 2 > values.len():
         return build(values)
+    distinct = values.unique()
     table = build(distinct).with_columns(distinct.alias("__key"))
     keys = pl.DataFrame({"__key": values})
     joined = keys.join(table, on="__key", how="left", nulls_equal=True, maintain_order="left")

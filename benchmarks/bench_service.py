@@ -18,9 +18,11 @@ tokens and flipped bits as noise), then:
 3. reports medians: seconds per step, the server's own upload timings (Server-Timing), the
    job's stage timings and what is left (dispatch, status and result writes).
 
-Target: the service (upload + match) adds less than 50 % on top of the core's own time
-(median ``link`` runs of this process, same data). The share against the core time measured
-inside the service's own jobs is printed beside it.
+Target: the service (upload + match) adds less than 50 % on top of the core's own time. What
+the service adds is measured per round as upload + match less the core's run inside that
+round's job (the job times it), median over rounds; the core's own time is the median of the
+``link`` runs in this process on the same data. The share against the core time inside the
+service's own jobs, and the plain difference of the two medians, are printed beside it.
 """
 
 from __future__ import annotations
@@ -340,7 +342,9 @@ def run(
 
     core_s = statistics.median(core_runs)
     service_s = median_of(service_runs, "upload_plus_match_s")
-    outside = service_s - core_s
+    # The service's own time in each round: upload + match less the core's run inside that job
+    # (measured by the job itself), so the core's run-to-run noise does not land on the service.
+    outside = statistics.median(r["upload_plus_match_s"] - r["core_in_job_s"] for r in service_runs)
     return {
         "agencies": agencies,
         "records_per_agency": records,
@@ -370,6 +374,7 @@ def run(
         "outside_core_s": outside,
         "service_added_over_core": outside / core_s,
         "share_of_service_time_outside_core": outside / service_s,
+        "service_minus_core_median_s": service_s - core_s,
         "service_added_over_core_in_job": statistics.median(
             (r["upload_plus_match_s"] - r["core_in_job_s"]) / r["core_in_job_s"]
             for r in service_runs
@@ -414,7 +419,7 @@ def main() -> None:
         ("  dispatch, status and result writes", figures["service_match_dispatch_and_writes_s"]),
         ("  (seen by the client, polling every 0.25 s)", figures["service_match_seen_by_client_s"]),
         ("service: upload + match", figures["service_upload_plus_match_s"]),
-        ("service: outside the core (upload + match - core)", figures["outside_core_s"]),
+        ("service: outside the core (median over rounds)", figures["outside_core_s"]),
         ("service: download every agency's results", figures["service_results_s"]),
     ]
     print(
@@ -438,7 +443,8 @@ def main() -> None:
         f"{'MET' if figures['target_met'] else 'MISSED'}); "
         f"{figures['share_of_service_time_outside_core']:.0%} of the service's time is outside "
         f"the core; against the core time inside its own jobs: "
-        f"{figures['service_added_over_core_in_job']:.0%}"
+        f"{figures['service_added_over_core_in_job']:.0%}; median service time less median "
+        f"core time: {figures['service_minus_core_median_s']:.2f} s"
     )
     print(
         f"peak memory: service + worker {figures['service_peak_rss_gb']:.2f} GB, "

@@ -245,18 +245,7 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
-    if engine.dialect.driver == "psycopg":
-        event.listen(engine, "connect", _psycopg_binary_bytes)
-    return engine
-
-
-def _psycopg_binary_bytes(dbapi_connection: Any, _record: Any) -> None:
-    """Send ``bytes`` parameters to PostgreSQL in binary format, not as hex-escaped text
-    (uploads and results are tens of megabytes)."""
-    from psycopg.types.string import BytesBinaryDumper
-
-    dbapi_connection.adapters.register_dumper(bytes, BytesBinaryDumper)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def checkpoint(engine: Engine) -> None:

@@ -203,13 +203,19 @@ def normalise_export(
     surnames = _on_unique(
         frame["_last"], lambda v: v.to_frame().select(surname_parts_expr(pl.col(v.name)))
     )
+    signal = _on_unique(
+        frame["signal"],
+        lambda v: v.to_frame().select(
+            pl.col(v.name).str.normalize("NFC").str.replace_all(r"\s+", " ")
+        ),
+    )
     frame = frame.with_columns(
         given_names=given.to_series(0),
         surnames=surnames.to_series(0),
         birth_date=pl.coalesce(pl.col("_birth_col"), pl.col("pnr_birth_date")),
         _mismatch=pl.when(mismatch).then(pl.lit(Reason.BIRTH_DATE_MISMATCH.value)),
         record_id=pl.coalesce(pl.col("record_id"), pl.col("row").cast(pl.String)),
-        signal=pl.col("signal").str.normalize("NFC").str.replace_all(r"\s+", " "),
+        signal=signal.to_series(0),
         signal_date=pl.col("_signal_date"),
     )
     rejects.append(

@@ -145,16 +145,15 @@ def given_names_expr(expr: pl.Expr) -> pl.Expr:
     return _split_expr(normalise_name_expr(expr))
 
 
-_PARTICLE_RUN_RE = "(?: (?:" + "|".join(sorted(PARTICLES)) + "))+ "
+_PARTICLE = pl.element().is_in(sorted(PARTICLES))
 
 
 def surname_parts_expr(expr: pl.Expr) -> pl.Expr:
     """`surname_parts` as a polars expression (List[String]; null input gives an empty list)."""
-    spaced = normalise_name_expr(expr).str.replace_all("-", " ", literal=True)
-    kept = (pl.lit(" ") + spaced + pl.lit(" ")).str.replace_all(_PARTICLE_RUN_RE, " ")
-    kept = kept.str.strip_chars(" ")
-    # Choose the string (particles dropped, or all parts when nothing else is left), then split.
-    return _split_expr(pl.when(kept != "").then(kept).otherwise(spaced))
+    # Keep a part unless it is a particle and some part is not; one chain, nothing computed twice.
+    return _split_expr(normalise_name_expr(expr)).list.eval(
+        pl.element().filter(~_PARTICLE | _PARTICLE.all())
+    )
 
 
 def fold(s: str | None) -> str | None:

@@ -273,7 +273,8 @@ def hash_export(
         progress=progress,
     )
     write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
-    _write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="zstd"))
+    # lz4: a third of zstd's time on the random refs, for a local file about twice the size
+    _write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="lz4"))
     _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
     return HashSummary(
         rows_read=export.info.n_rows + export.rejects["row"].n_unique(),

@@ -259,7 +259,7 @@ for start in range(0, records.height, 200_000):
 stages["Bloom encodings only"] = time.perf_counter() - t
 t = time.perf_counter()
 write_hashed(out / "h2.parquet", hashed.header, hashed.frame, overwrite=True)
-local_map.write_parquet(out / "m2.parquet")
+local_map.write_parquet(out / "m2.parquet", compression="lz4")  # as hash_export
 stages["write"] = time.perf_counter() - t
 print(json.dumps({"seconds": wall, "rows_read": summary.rows_read,
     "rows_hashed": summary.rows_hashed, "rejected": summary.rejected,

@@ -27,6 +27,7 @@ and not (a given name or surname part and a birth date). Everything is polars ex
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -106,6 +107,13 @@ def _on_unique(values: pl.Series, build: Callable[[pl.Series], pl.DataFrame]) ->
     return joined.drop("__key")
 
 
+def _clean_signal(values: pl.Series) -> pl.DataFrame:
+    """A signal category as written: NFC, whitespace runs made one space."""
+    return values.to_frame().select(
+        pl.col(values.name).str.normalize("NFC").str.replace_all(r"\s+", " ")
+    )
+
+
 def _split_full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(given part, surname part) of a full name; see the module docstring for the rule."""
     comma = full.str.contains(",", literal=True)
@@ -171,11 +179,29 @@ def normalise_export(
         for fld in MAX_CELL_CHARS
     )
 
-    ids = _on_unique(frame["personnummer"], lambda v: parse_identity_numbers(v, reference_date))
-    births = _on_unique(
-        frame["birth_date"], lambda v: parse_dates(v, reference_date, latest=reference_date)
-    )
-    signals = _on_unique(frame["signal_date"], lambda v: parse_dates(v, reference_date))
+    given_split, surname_split = _split_full_name(pl.col("full_name"))
+    use_full = pl.col("first_name").is_null() & pl.col("last_name").is_null()
+    first = pl.when(use_full).then(given_split).otherwise(pl.col("first_name"))
+    last = pl.when(use_full).then(surname_split).otherwise(pl.col("last_name"))
+    frame = frame.with_columns(_first=first, _last=last)
+
+    # The per-column parsers are independent and mostly single-threaded string work inside
+    # polars (which releases the GIL): run them two at a time, the largest first.
+    jobs: dict[str, tuple[str, Callable[[pl.Series], pl.DataFrame]]] = {
+        "ids": ("personnummer", lambda v: parse_identity_numbers(v, reference_date)),
+        "given": ("_first", lambda v: v.to_frame().select(given_names_expr(pl.col(v.name)))),
+        "surnames": ("_last", lambda v: v.to_frame().select(surname_parts_expr(pl.col(v.name)))),
+        "births": ("birth_date", lambda v: parse_dates(v, reference_date, latest=reference_date)),
+        "signals": ("signal_date", lambda v: parse_dates(v, reference_date)),
+        "signal": ("signal", _clean_signal),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(_on_unique, frame[column], build)
+            for name, (column, build) in jobs.items()
+        }
+        done = {name: future.result() for name, future in futures.items()}
+    ids, births, signals = done["ids"], done["births"], done["signals"]
     frame = frame.with_columns(
         ids.to_series(0),
         ids.to_series(1),
@@ -193,28 +219,12 @@ def normalise_export(
     rejects.append(_reject_frame(frame, "_birth_reason", col_name("birth_date"), ignored, source))
     rejects.append(_reject_frame(frame, "_signal_reason", col_name("signal_date"), ignored, source))
 
-    given_split, surname_split = _split_full_name(pl.col("full_name"))
-    use_full = pl.col("first_name").is_null() & pl.col("last_name").is_null()
-    first = pl.when(use_full).then(given_split).otherwise(pl.col("first_name"))
-    last = pl.when(use_full).then(surname_split).otherwise(pl.col("last_name"))
     mismatch = (
         pl.col("_birth_col").is_not_null()
         & pl.col("pnr_birth_date").is_not_null()
         & (pl.col("_birth_col") != pl.col("pnr_birth_date"))
     )
-    frame = frame.with_columns(_first=first, _last=last)
-    given = _on_unique(
-        frame["_first"], lambda v: v.to_frame().select(given_names_expr(pl.col(v.name)))
-    )
-    surnames = _on_unique(
-        frame["_last"], lambda v: v.to_frame().select(surname_parts_expr(pl.col(v.name)))
-    )
-    signal = _on_unique(
-        frame["signal"],
-        lambda v: v.to_frame().select(
-            pl.col(v.name).str.normalize("NFC").str.replace_all(r"\s+", " ")
-        ),
-    )
+    given, surnames, signal = done["given"], done["surnames"], done["signal"]
     frame = frame.with_columns(
         given_names=given.to_series(0),
         surnames=surnames.to_series(0),

@@ -1,14 +1,22 @@
-"""Integration: normalised records hashed by matcher.hashing, then linked across agencies."""
+"""Integration: normalised records hashed by matcher.hashing, then linked across agencies.
+
+End to end, the token contract of matcher.tokens (v2): a missing number or a calling name that
+is not the first given name links by an exact name token; a typo in one field links through
+the fuzzy pass; a twin with the same initial or a namesake born on the same day of another year
+never links.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
 from matcher.hashed_file import read_hashed, to_bytes
 from matcher.hashing import RECORD_SCHEMA, hash_records
-from matcher.linkage import link
+from matcher.linkage import LinkageResult, link
 
 SECRET = bytes(range(32))
 
@@ -32,7 +40,14 @@ PEOPLE = {
     "anna": (["anna"], ["lindqvist"], ANNA, _pnr(ANNA, "123")),
     "anna_typo": (["ana"], ["lindqvist"], ANNA, None),  # misspelt, number mistyped (dropped)
     "anna_nonum": (["anna"], ["lindqvist"], ANNA, None),
+    "anna_day": (["anna"], ["lindqvist"], date(2012, 3, 14), None),  # wrong day, no number
+    "anna_month": (["anna"], ["lindqvist"], date(2012, 5, 4), None),  # wrong month, no number
+    "anna_surname": (["anna"], ["lindkvist"], ANNA, None),  # one letter of the surname wrong
+    "alva_nonum": (["alva"], ["lindqvist"], ANNA, None),  # Anna's twin, same initial, no number
+    "anna_2013": (["anna"], ["lindqvist"], date(2013, 3, 4), None),  # namesake, a year younger
     "erik": (["erik", "johan"], ["svensson"], ERIK, _pnr(ERIK, "456")),
+    "johan_nonum": (["johan"], ["svensson"], ERIK, None),  # calling name, not the first name
+    "erik_surname": (["erik", "johan"], ["svenson"], ERIK, None),  # surname typo, no number
     "mo_1": (["mohammed"], ["ali"], MO, _pnr(MO, "111")),
     "mo_2": (["mohammed"], ["ali"], MO, _pnr(MO, "222")),  # same name and day, another child
     "mo_nonum": (["mohammed"], ["ali"], MO, None),
@@ -40,8 +55,9 @@ PEOPLE = {
 }
 LISTS = {
     "skola": ["anna", "erik", "mo_1", "lone"],
-    "polis": ["anna_typo", "erik", "mo_2"],
-    "socialtjanst": ["anna_nonum", "mo_nonum"],
+    "polis": ["anna_typo", "erik", "mo_2", "anna_day", "alva_nonum"],
+    "socialtjanst": ["anna_nonum", "mo_nonum", "anna_month", "johan_nonum"],
+    "fritid": ["erik_surname", "anna_2013"],
 }
 
 
@@ -65,16 +81,25 @@ def _records(keys: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=RECORD_SCHEMA)
 
 
-def test_hashed_lists_link_into_children_and_cases() -> None:
+@dataclass(frozen=True)
+class Groups:
+    """Clusters and cases as sets of ``agency:record_id`` names."""
+
+    clusters: set[frozenset[str]]
+    cases: set[frozenset[str]]
+
+
+def _link(lists: dict[str, list[str]], **options: Any) -> tuple[LinkageResult, Groups]:
+    """Hash each list as its steward would, link them, and name the records in each group."""
     files, maps = [], {}
-    for agency, keys in LISTS.items():
+    for agency, keys in lists.items():
         hashed, local_map = hash_records(
             _records(keys), secret=SECRET, round_id="r-2024", agency=agency
         )
         files.append(read_hashed(to_bytes(hashed.header, hashed.frame)))  # through the format
         names = [f"{agency}:{r}" for r in local_map["record_id"]]
         maps[agency] = dict(zip(local_map["ref"], names, strict=True))
-    result = link(files, k=2, window_from=date(2024, 1, 1), window_to=date(2024, 12, 31))
+    result = link(files, **options)
 
     def who(frame: pl.DataFrame, column: str) -> set[frozenset[str]]:
         groups = frame.group_by(column).agg(pl.struct("agency", "ref"))
@@ -82,15 +107,47 @@ def test_hashed_lists_link_into_children_and_cases() -> None:
             frozenset(maps[m["agency"]][m["ref"]] for m in members) for members in groups["agency"]
         }
 
-    anna = frozenset({"skola:anna", "polis:anna_typo", "socialtjanst:anna_nonum"})
-    erik = frozenset({"skola:erik", "polis:erik"})
-    clusters = who(result.clusters, "cluster_id")
-    assert anna in clusters  # exact name token, and the fuzzy link for the misspelt name
-    assert erik in clusters
+    return result, Groups(
+        clusters=who(result.clusters, "cluster_id"), cases=who(result.cases, "case_id")
+    )
+
+
+def test_hashed_lists_link_into_children_and_cases() -> None:
+    result, groups = _link(  # at the default threshold
+        LISTS, k=2, window_from=date(2024, 1, 1), window_to=date(2024, 12, 31)
+    )
+    # exact name token (no number), fuzzy links (a typo in the given name, the day, the month)
+    anna = frozenset(
+        {
+            "skola:anna",
+            "polis:anna_typo",
+            "socialtjanst:anna_nonum",
+            "polis:anna_day",
+            "socialtjanst:anna_month",
+        }
+    )
+    # identity number; exact name token for the calling name; fuzzy link for the surname typo
+    erik = frozenset(
+        {"skola:erik", "polis:erik", "socialtjanst:johan_nonum", "fritid:erik_surname"}
+    )
+    assert anna in groups.clusters
+    assert erik in groups.clusters
+    # a twin with the same initial and a namesake born a year later share blocks with Anna
+    # (and were exact links in tokens v1), but not her cluster
+    assert frozenset({"polis:alva_nonum"}) in groups.clusters
+    assert frozenset({"fritid:anna_2013"}) in groups.clusters
     # two children with one name and birth day stay apart; the record without a number joins one
-    mo = [c for c in clusters if c & {"skola:mo_1", "polis:mo_2"}]
+    mo = [c for c in groups.clusters if c & {"skola:mo_1", "polis:mo_2"}]
     assert len(mo) == 2 and sum("socialtjanst:mo_nonum" in c for c in mo) == 1
-    cases = who(result.cases, "case_id")
-    assert anna in cases and erik in cases
-    assert not any("skola:lone" in c for c in cases)
+    assert anna in groups.cases and erik in groups.cases
+    assert not any("skola:lone" in c for c in groups.cases)
     assert result.stats.links["name_refused"] + result.stats.links["fuzzy_refused"] >= 1
+
+
+def test_a_surname_typo_is_proposed_and_the_threshold_decides() -> None:
+    lists = {"skola": ["anna"], "polis": ["anna_surname"]}
+    pair = frozenset({"skola:anna", "polis:anna_surname"})
+    _, groups = _link(lists, threshold=0.8)
+    assert pair in groups.clusters  # a shared block proposes the pair; Dice is about 0.84
+    _, groups = _link(lists, threshold=0.95)
+    assert pair not in groups.clusters  # no exact name token joins them behind the threshold

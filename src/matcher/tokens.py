@@ -26,28 +26,53 @@ remains the KDF and the key check), made for throughput; 128-bit PRF keys are am
 Collision odds: tokens are 64-bit PRF outputs, so among n distinct values the chance of any
 collision is about n²/2⁶⁵: 1.4·10⁻⁷ for 2.3 M, 2.7·10⁻⁶ for 10 M, 2.7·10⁻⁴ for 100 M values.
 
-Name tokens (each needs a birth date and a surname; ``g`` = each given name, at most 3 and in
-order, ``S`` = whole surname, ``p`` = each surname part, ``D`` = birth date):
+Name tokens are exact links: the linkage core unions every two records that share one, before
+and above any Dice comparison, and cannot tell one token from another. So only the strong
+combination is a name token (``g`` = each given name, at most 3 and in order, ``S`` = whole
+surname, ``p`` = each surname part, ``D`` = birth date):
 
-====  ==================================  ============================================
-kind  words                               still shared when ...
-====  ==================================  ============================================
-1     D, g, S; and D, g, p for each part  identity number missing/wrong; calling name is g;
-      of a surname with 2+ parts          one list has only one part of a double surname
-3     D, initial(g), S                    typo in the given name after its first letter
-4     D, g, initial(S)                    typo in the surname after its first letter
-5-7   (year,month) / (month,day) /        typo in one component of the birth date
-      (year,day), g, S   (first 2 g)
-====  ==================================  ============================================
+==================================  ============================================================
+words                               shared when ...
+==================================  ============================================================
+D, g, S; and D, g, p for each part  identity number missing or wrong; calling name is g; one
+of a surname with 2+ parts          list has only one part of a double surname
+==================================  ============================================================
 
-A record has at most MAX_NAME_TOKENS (24) name tokens, typically 9, deduplicated. Kind 3 is
-shared by twins whose given names start with the same letter; the linkage core should not treat
-it alone as proof. Blocking tokens (candidate pairs for the fuzzy pass; never sex):
-birth date; birth year + 3-letter prefix of each surname part; birth year + prefix of each given
-name; given-name prefix × surname-part prefix (first 2 of each, no date). A typo in any single
-field (date, given name, surname) leaves at least one shared block with the true match. There
-is no birth year + month block: nationally it would hold ~1/216 of all children, too big to
-compare within. Every record has at most MAX_BLOCK_TOKENS blocks (typically 5).
+A record has at most 12 name tokens (3 given names × (1 + 3 parts)), typically 2. Everything
+weaker goes to the fuzzy pass: a typo in a given name, a wrong day or a wrong month gives a
+Dice of 0.91-0.96 for "anna maria andersson", above the default threshold 0.9.
+
+Version 1 also had name tokens of kinds 3 (D, initial(g), S), 4 (D, g, initial(S)) and 5-7
+(g, S with only (year,month) / (month,day) / (year,day)), for a typo in one field. Measured with
+``benchmarks/bench_quality.py`` (seed 2026), they cost more than they gave: with them pairwise
+precision fell from 0.998 at 20,000 children to 0.988 at 100,000 (threshold 0.8), and the
+false pairs did not change between thresholds 0.9 and 0.95, so they came from those exact
+keys. Kind 3 is shared by twins whose given names start with one letter, kind 4 by namesakes of
+one birth day whose surnames start alike, and kinds 5-7 drop a date component, which leaves
+little when dates are default dates (1 Jan, 1 Jul: domain research §1.6; kind 6 of 01-01 is the
+names alone, across all birth years). At 100,000 children x 6 agencies, threshold 0.9: v1
+precision 0.9918 / recall 0.9936, v2 0.9984 / 0.9926 (threshold 0.8: 0.9880 / 0.9938 ->
+0.9937 / 0.9940). Keeping as links, where the date is not a default date, kind 4 alone gave
+0.9970 / 0.9932 and kinds 3 and 4 0.9964 / 0.9934; kinds 3 and 4 everywhere 0.9947 / 0.9937:
+each made more false links than true ones. As blocking tokens (candidate pairs only) they
+changed no figure at 100,000 or 200,000 children, as the blocks below already propose those
+pairs, and made linking 55 % slower (1.24 s instead of 0.80 s for 181,276 records), so v2
+drops them. What is lost: a one-letter substitution in the surname often stays below Dice 0.9
+(0.84 for lindqvist/lindkvist, 0.81 for andersson/andresson) and a wrong birth year always does
+(the encoding is salted with the year), so such a record links only through its identity number
+(name_substitution recall 0.986 -> 0.946 at 100,000 children); a namesake born on the same day
+of another year, or with a surname of the same initial, is the false link this avoids.
+
+Name tokens stay links on default dates too: making them candidates there cut the false pairs
+of children without a number from 31 to 11 but lost 83 of their 1,025 true pairs (recall 0.850
+-> 0.769 at threshold 0.95), as their list entries vary in which given names they show.
+
+Blocking tokens (candidate pairs for the fuzzy pass; never sex): birth date; birth year +
+3-letter prefix of each surname part; birth year + prefix of each given name; given-name prefix
+× surname-part prefix (first 2 of each, no date). A typo in any single field (date, given name,
+surname) leaves at least one shared block with the true match. There is no birth year + month
+block: nationally it would hold ~1/216 of all children, too big to compare within. Every record
+has at most MAX_BLOCK_TOKENS blocks (typically 5).
 """
 
 from __future__ import annotations
@@ -79,7 +104,7 @@ __all__ = [
 ]
 
 #: Recorded in the hashed file header; all uploads of a round must agree.
-TOKEN_KINDS: list[str] = ["id_token/sip24-v1", "name_tokens/sip24-v1", "block_tokens/sip24-v1"]
+TOKEN_KINDS: list[str] = ["id_token/sip24-v1", "name_tokens/sip24-v2", "block_tokens/sip24-v1"]
 MAX_GIVEN_NAMES = 3
 MAX_SURNAME_PARTS = 3
 PREFIX_LENGTH = 3
@@ -223,13 +248,53 @@ def date_words(dates: pl.Series) -> np.ndarray:
     return packed.fill_null(0).to_numpy().astype(np.uint64)
 
 
-def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
-    """A List(UInt64) column from the first ``counts[i]`` entries of each row of ``matrix``."""
+def _strong_name_tokens(
+    key: tuple[int, int],
+    dates: np.ndarray,
+    names: NameColumns,
+    word: np.ndarray,
+    full_word: np.ndarray,
+) -> pl.Series:
+    """Name tokens (birth date, given name, surname or surname part) as a list column.
+
+    Per record: ``sip4(NAME_FULL, D, g, S)`` for each given name, then ``sip4(NAME_FULL, D, g,
+    p)`` for each given name and part when the surname has 2+ parts (the kind-1 keys of v1,
+    same key and tag); none where the date or the surname is missing. ~2 keyed hashes a record.
+    """
+    n = dates.shape[0]
+    ok = (dates != 0) & (full_word != 0)
+    g_rec = np.repeat(np.arange(n, dtype=np.int64), np.diff(names.given_off))
+    g_word = word[names.given_idx]
+    keep = ok[g_rec]
+    rec_full, word_full = g_rec[keep], g_word[keep]
+    parts = np.diff(names.part_off)
+    pick = keep & (parts[g_rec] > 1)
+    reps = parts[g_rec[pick]]
+    rec_part = np.repeat(g_rec[pick], reps)
+    within = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    part_word = word[names.part_idx[names.part_off[rec_part] + within]]
+    rec = np.concatenate([rec_full, rec_part])
+    words = np.empty((rec.size, 4), np.uint64)
+    words[:, 0] = kernels.NAME_FULL
+    words[:, 1] = dates[rec]
+    words[:, 2] = np.concatenate([word_full, np.repeat(g_word[pick], reps)])
+    words[:, 3] = np.concatenate([full_word[rec_full], part_word])
+    order = np.argsort(rec, kind="stable")
+    values = kernels.sip4_many(np.uint64(key[0]), np.uint64(key[1]), words[order])
+    return _list_series(np.bincount(rec, minlength=n), values, "name_tokens")
+
+
+def _list_series(counts: np.ndarray, flat: np.ndarray, name: str) -> pl.Series:
+    """A List(UInt64) series: record ``i`` holds the next ``counts[i]`` values of ``flat``."""
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    flat = kernels.compact_rows(matrix, counts.astype(np.int64))
     arr = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.uint64()))
     return pl.Series(name, arr, dtype=pl.List(pl.UInt64))
+
+
+def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
+    """A List(UInt64) column from the first ``counts[i]`` entries of each row of ``matrix``."""
+    return _list_series(counts, kernels.compact_rows(matrix, counts.astype(np.int64)), name)
 
 
 def _identity_numbers(records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -247,10 +312,14 @@ def compute_tokens(
     names: NameColumns | None = None,
     words: NameWords | None = None,
 ) -> pl.DataFrame:
-    """The ``id_token``, ``name_tokens`` and ``block_tokens`` columns for normalised records."""
+    """The ``id_token``, ``name_tokens`` and ``block_tokens`` columns for normalised records.
+
+    ``name_tokens`` are exact links (birth date + a given name + the surname or a surname part);
+    ``block_tokens`` only propose candidate pairs for the fuzzy pass (module docstring).
+    """
     names = names if names is not None else name_columns(records)
     words = words if words is not None else NameWords(keys)
-    word, init, pre = words.words(names.names)
+    word, _, pre = words.words(names.names)
     n = records.height
     dates = date_words(records["birth_date"])
 
@@ -265,26 +334,11 @@ def compute_tokens(
 
     # index -1 (no surname) picks the appended 0 word
     full_word = np.append(word, np.uint64(0))[names.full_idx]
-    full_init = np.append(init, np.uint64(0))[names.full_idx]
     name_k0, name_k1 = keys.sip_key("token/name")
-    name_out = np.zeros((n, kernels.MAX_NAME_TOKENS), np.uint64)
-    parallel = n >= PARALLEL_MIN_ROWS
-    name_kernel = kernels.name_tokens_parallel if parallel else kernels.name_tokens
-    name_counts = name_kernel(
-        name_k0,
-        name_k1,
-        dates,
-        names.given_off,
-        word[names.given_idx],
-        init[names.given_idx],
-        names.part_off,
-        word[names.part_idx],
-        full_word,
-        full_init,
-        name_out,
-    )
+    strong = _strong_name_tokens((name_k0, name_k1), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")
     block_out = np.zeros((n, kernels.MAX_BLOCK_TOKENS), np.uint64)
+    parallel = n >= PARALLEL_MIN_ROWS
     block_kernel = kernels.block_tokens_parallel if parallel else kernels.block_tokens
     block_counts = block_kernel(
         block_k0,
@@ -296,10 +350,4 @@ def compute_tokens(
         pre[names.part_idx],
         block_out,
     )
-    return pl.DataFrame(
-        [
-            id_col,
-            list_column(name_out, name_counts, "name_tokens"),
-            list_column(block_out, block_counts, "block_tokens"),
-        ]
-    )
+    return pl.DataFrame([id_col, strong, list_column(block_out, block_counts, "block_tokens")])

@@ -99,31 +99,6 @@ def token_inputs(draw: st.DrawFn) -> dict:
 
 
 @given(token_inputs())
-def test_name_tokens(x: dict) -> None:
-    n = len(x["dates"])
-    outs = [np.zeros((n, K.MAX_NAME_TOKENS), np.uint64) for _ in range(2)]
-    args = [
-        x["dates"],
-        x["g_off"],
-        x["g_word"],
-        x["g_init"],
-        x["s_off"],
-        x["s_word"],
-        x["full"],
-        x["full_init"],
-    ]
-    got = K.name_tokens(np.uint64(x["k0"]), np.uint64(x["k1"]), *args, outs[0])
-    want = R.name_tokens(x["k0"], x["k1"], *args, outs[1])
-    assert got.tolist() == want.tolist()
-    assert outs[0].tolist() == outs[1].tolist()
-    par = np.zeros_like(outs[0])
-    got_par = K.name_tokens_parallel(np.uint64(x["k0"]), np.uint64(x["k1"]), *args, par)
-    assert got_par.tolist() == got.tolist() and par.tolist() == outs[0].tolist()
-    for row, c in zip(outs[0], got, strict=True):
-        assert len(set(row[:c].tolist())) == c  # no duplicates within a record
-
-
-@given(token_inputs())
 def test_block_tokens(x: dict) -> None:
     n = len(x["dates"])
     outs = [np.zeros((n, K.MAX_BLOCK_TOKENS), np.uint64) for _ in range(2)]

@@ -31,14 +31,10 @@ _S32 = np.uint64(32)
 
 #: Token and block kinds: the first SipHash word, so each kind has its own domain.
 ID_TAG = 1
-NAME_FULL, NAME_GIVEN_INITIAL, NAME_SURNAME_INITIAL = 1, 3, 4
-NAME_NO_DAY, NAME_NO_YEAR, NAME_NO_MONTH = 5, 6, 7
+NAME_FULL = 1
 BLOCK_DATE, BLOCK_YEAR_SURNAME, BLOCK_YEAR_GIVEN, BLOCK_GIVEN_SURNAME = 1, 2, 3, 4
-#: At most this many name tokens and block tokens per record.
-MAX_NAME_TOKENS = 24
+#: At most this many block tokens per record.
 MAX_BLOCK_TOKENS = 12
-#: Partial-date match keys use at most this many given names.
-PARTIAL_DATE_GIVEN = 2
 #: The given-name × surname-prefix block uses at most this many of each.
 BLOCK_PAIR_NAMES = 2
 
@@ -232,88 +228,6 @@ def _push(out: np.ndarray, i: int, count: int, value: np.uint64) -> int:
         out[i, count] = value
         return count + 1
     return count
-
-
-@numba.njit(inline="always", **JIT)
-def _name_row(k0, k1, i, d, g0, g1, g_word, g_init, s0, s1, s_word, full, finit, out):  # type: ignore[no-untyped-def]
-    """Name + birth-date match keys of record ``i`` into ``out[i]``; returns how many."""
-    ymask = np.uint64(0xFFFF) << np.uint64(16)
-    mmask = np.uint64(0xFF) << np.uint64(8)
-    dmask = np.uint64(0xFF)
-    if d == np.uint64(0) or full == np.uint64(0):
-        return 0
-    c = 0
-    for g in range(g0, g1):
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_FULL), d, g_word[g], full))
-    if s1 - s0 > 1:
-        for g in range(g0, g1):
-            for s in range(s0, s1):
-                c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_FULL), d, g_word[g], s_word[s]))
-    for g in range(g0, g1):
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_GIVEN_INITIAL), d, g_init[g], full))
-    for g in range(g0, g1):
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_SURNAME_INITIAL), d, g_word[g], finit))
-    for g in range(g0, min(g1, g0 + PARTIAL_DATE_GIVEN)):
-        w = g_word[g]
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_DAY), d & (ymask | mmask), w, full))
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_YEAR), d & (mmask | dmask), w, full))
-        c = _push(out, i, c, sip4(k0, k1, np.uint64(NAME_NO_MONTH), d & (ymask | dmask), w, full))
-    return c
-
-
-@numba.njit(**JIT)
-def name_tokens(
-    k0: np.uint64,
-    k1: np.uint64,
-    dates: np.ndarray,
-    g_off: np.ndarray,
-    g_word: np.ndarray,
-    g_init: np.ndarray,
-    s_off: np.ndarray,
-    s_word: np.ndarray,
-    full_word: np.ndarray,
-    full_init: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """Name + birth-date match keys per record into ``out[n, MAX_NAME_TOKENS]``; returns counts.
-
-    ``dates[i]`` is ``(year << 16) | (month << 8) | day`` or 0 when unknown (then no keys).
-    ``g_*``/``s_*`` are flat per-name words with CSR offsets (given names, surname parts);
-    ``full_word[i]`` is the whole surname's word, 0 when the record has no surname.
-    """
-    n = dates.shape[0]
-    counts = np.zeros(n, np.int64)
-    for i in range(n):
-        counts[i] = _name_row(
-            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_word, g_init,
-            s_off[i], s_off[i + 1], s_word, full_word[i], full_init[i], out,
-        )  # fmt: skip
-    return counts
-
-
-@numba.njit(**JIT_PARALLEL)
-def name_tokens_parallel(
-    k0: np.uint64,
-    k1: np.uint64,
-    dates: np.ndarray,
-    g_off: np.ndarray,
-    g_word: np.ndarray,
-    g_init: np.ndarray,
-    s_off: np.ndarray,
-    s_word: np.ndarray,
-    full_word: np.ndarray,
-    full_init: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """`name_tokens` over records in parallel (for large chunks)."""
-    n = dates.shape[0]
-    counts = np.zeros(n, np.int64)
-    for i in prange(n):
-        counts[i] = _name_row(
-            k0, k1, i, dates[i], g_off[i], g_off[i + 1], g_word, g_init,
-            s_off[i], s_off[i + 1], s_word, full_word[i], full_init[i], out,
-        )  # fmt: skip
-    return counts
 
 
 @numba.njit(inline="always", **JIT)

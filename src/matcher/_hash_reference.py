@@ -17,13 +17,6 @@ from matcher._hash_kernels import (
     BLOCK_YEAR_GIVEN,
     BLOCK_YEAR_SURNAME,
     ID_TAG,
-    NAME_FULL,
-    NAME_GIVEN_INITIAL,
-    NAME_NO_DAY,
-    NAME_NO_MONTH,
-    NAME_NO_YEAR,
-    NAME_SURNAME_INITIAL,
-    PARTIAL_DATE_GIVEN,
 )
 
 _M64 = (1 << 64) - 1
@@ -143,44 +136,6 @@ def _store(out: np.ndarray, i: int, values: list[int]) -> int:
     return len(row)
 
 
-def name_tokens(
-    k0: int,
-    k1: int,
-    dates: np.ndarray,
-    g_off: np.ndarray,
-    g_word: np.ndarray,
-    g_init: np.ndarray,
-    s_off: np.ndarray,
-    s_word: np.ndarray,
-    full_word: np.ndarray,
-    full_init: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """Name + birth-date match keys per record into ``out[n, MAX_NAME_TOKENS]``; returns counts."""
-    counts = np.zeros(len(dates), np.int64)
-    for i, d in enumerate(int(x) for x in dates):
-        full = int(full_word[i])
-        if d == 0 or full == 0:
-            continue
-        given = [int(w) for w in g_word[g_off[i] : g_off[i + 1]]]
-        inits = [int(w) for w in g_init[g_off[i] : g_off[i + 1]]]
-        parts = [int(w) for w in s_word[s_off[i] : s_off[i + 1]]]
-        y, m, day = d & 0xFFFF0000, d & 0xFF00, d & 0xFF
-        keys = [sip4(k0, k1, NAME_FULL, d, g, full) for g in given]
-        if len(parts) > 1:
-            keys += [sip4(k0, k1, NAME_FULL, d, g, p) for g in given for p in parts]
-        keys += [sip4(k0, k1, NAME_GIVEN_INITIAL, d, gi, full) for gi in inits]
-        keys += [sip4(k0, k1, NAME_SURNAME_INITIAL, d, g, int(full_init[i])) for g in given]
-        for g in given[:PARTIAL_DATE_GIVEN]:
-            keys += [
-                sip4(k0, k1, NAME_NO_DAY, y | m, g, full),
-                sip4(k0, k1, NAME_NO_YEAR, m | day, g, full),
-                sip4(k0, k1, NAME_NO_MONTH, y | day, g, full),
-            ]
-        counts[i] = _store(out, i, keys)
-    return counts
-
-
 def block_tokens(
     k0: int,
     k1: int,
@@ -289,6 +244,5 @@ def compact_rows(matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 #: The parallel drivers have the same contract as the sequential ones.
-name_tokens_parallel = name_tokens
 block_tokens_parallel = block_tokens
 bloom_bits_parallel = bloom_bits

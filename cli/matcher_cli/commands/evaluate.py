@@ -18,17 +18,9 @@ from rich.table import Table
 
 from matcher.errors import ConfigError
 from matcher_cli.console import console, err_console, progress, reported_errors
+from matcher_cli.options import parse_day
 
 DEFAULT_THRESHOLDS = "0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95"
-
-
-def _parse_day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be YYYY-MM-DD", reason="date") from None
 
 
 def _parse_thresholds(text: str) -> list[float]:
@@ -167,8 +159,8 @@ def evaluate_command(
 
         if clusters is None and not sweep:
             raise ConfigError("give --clusters, or hashed files with --sweep", reason="inputs")
-        start = _parse_day(window_from, "--window-from")
-        end = _parse_day(window_to, "--window-to")
+        start = parse_day(window_from, "--window-from")
+        end = parse_day(window_to, "--window-to")
         window = (start or date.min, end or date.max) if (start or end) else None
         truth_frame = ev.read_truth(truth)
         local_maps = ev.read_local_maps(maps) if maps else None

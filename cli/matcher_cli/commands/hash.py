@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from matcher.errors import ConfigError
 from matcher.hashing import hash_export
 from matcher.keys import fingerprint, read_key_file
 from matcher.rejects import explain
 from matcher_cli.commands.inspect import reading_options
 from matcher_cli.console import console, progress, reported_errors
+from matcher_cli.options import parse_day
 
 
 def hash_command(
@@ -44,10 +44,7 @@ def hash_command(
     """Hash an export with the round key: writes the hashed file, the local map and rejects."""
     with reported_errors():
         options, columns = reading_options(mapping, column, encoding, separator, sheet)
-        try:
-            ref_date = date.fromisoformat(reference_date) if reference_date else date.today()
-        except ValueError:
-            raise ConfigError("--reference-date must be YYYY-MM-DD", reason="date") from None
+        ref_date = parse_day(reference_date, "--reference-date") or date.today()
         secret = read_key_file(key)
         with progress() as bar:
             task = bar.add_task("hashing", total=None)

@@ -15,6 +15,7 @@ from matcher.exports import MappingConfig, load_mapping, read_export
 from matcher.normalise import normalise_export
 from matcher.rejects import explain, rejects_summary
 from matcher_cli.console import console, reported_errors
+from matcher_cli.options import parse_day
 
 _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ","}
 
@@ -84,10 +85,7 @@ def inspect_command(
     """
     with reported_errors():
         options, columns = reading_options(mapping, column, encoding, separator, sheet)
-        try:
-            ref = date.fromisoformat(reference_date) if reference_date else date.today()
-        except ValueError:
-            raise ConfigError("--reference-date must be YYYY-MM-DD", reason="date") from None
+        ref = parse_day(reference_date, "--reference-date") or date.today()
         export = read_export(
             file,
             encoding=options.encoding,

@@ -6,24 +6,15 @@ timings and file names are printed; refs stay in the output files.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 import typer
 from rich.table import Table
 
-from matcher.errors import ConfigError, OutputExistsError
+from matcher.errors import OutputExistsError
 from matcher_cli.console import console, err_console, progress, reported_errors
-
-
-def _parse_day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be YYYY-MM-DD", reason="date") from None
+from matcher_cli.options import parse_day
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
@@ -58,8 +49,8 @@ def link_command(
     Files made with another key, round or encoding parameters are refused.
     """
     with reported_errors():
-        start = _parse_day(window_from, "--window-from")
-        end = _parse_day(window_to, "--window-to")
+        start = parse_day(window_from, "--window-from")
+        end = parse_day(window_to, "--window-to")
         for path in (out, clusters):
             if path is not None and path.exists() and not overwrite:
                 raise OutputExistsError(

@@ -11,8 +11,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from matcher.errors import ConfigError, OutputExistsError
+from matcher.errors import OutputExistsError
 from matcher_cli.console import console, reported_errors
+from matcher_cli.options import parse_day
 
 round_app = typer.Typer(
     help="Coordinator: open rounds, follow uploads, run matching, read cases, purge.",
@@ -29,13 +30,9 @@ def _client(server: str | None, token: str | None) -> Any:
     return MatcherClient(client_settings(server, token))
 
 
-def _day(value: str | None, flag: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ConfigError(f"{flag} must be YYYY-MM-DD", reason="date") from None
+def _iso(day: date | None) -> str | None:
+    """A date as YYYY-MM-DD for the JSON request body."""
+    return None if day is None else day.isoformat()
 
 
 def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
@@ -108,8 +105,8 @@ def create(
             "agencies": agencies,
             "k": k,
             "disclosure_policy": policy,
-            "window_from": _day(window_from, "--window-from"),
-            "window_to": _day(window_to, "--window-to"),
+            "window_from": _iso(parse_day(window_from, "--window-from")),
+            "window_to": _iso(parse_day(window_to, "--window-to")),
         }
         if round_id:
             body["id"] = round_id

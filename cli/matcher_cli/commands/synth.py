@@ -7,7 +7,6 @@ hold synthetic people only; what is printed is file names and counts.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from matcher.errors import ConfigError
 from matcher_cli.console import console, err_console, reported_errors
+from matcher_cli.options import parse_day
 
 
 def _parse_sets(values: list[str]) -> dict[str, object]:
@@ -68,10 +68,7 @@ def synth_command(
             **_parse_sets(sets),
         }
         if reference_date is not None:
-            try:
-                options["reference_date"] = date.fromisoformat(reference_date)
-            except ValueError:
-                raise ConfigError("--reference-date must be YYYY-MM-DD", reason="date") from None
+            options["reference_date"] = parse_day(reference_date, "--reference-date")
         config = config_from_options(options)
         with console.status("generating synthetic agencies"):
             result = synthesize(config, out, overwrite=overwrite)

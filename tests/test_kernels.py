@@ -283,7 +283,7 @@ def test_hash_strings(texts: list[str], skip: int) -> None:
 
     import polars as pl
 
-    from matcher.cases import utf8_buffers
+    from matcher._arrow import utf8_buffers
 
     series = pl.Series(["x"] * skip + texts, dtype=pl.Utf8).slice(skip)  # a sliced buffer too
     data, offsets = utf8_buffers(series)

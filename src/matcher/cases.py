@@ -18,10 +18,9 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from matcher import _kernels
+from matcher._arrow import utf8_buffers
 from matcher.errors import ConfigError, LinkageError
 
 CASE_SCHEMA: dict[str, pl.DataType] = {
@@ -59,19 +58,6 @@ def in_window(window_from: date | None, window_to: date | None) -> pl.Expr:
     if window_to is not None:
         counts = counts & (pl.col("signal_date") <= window_to)
     return counts
-
-
-def utf8_buffers(strings: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes and int64 offsets of a string column without nulls (zero-copy)."""
-    arrow = pc.cast(strings.to_arrow(), pa.large_string())
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
-    if arrow.null_count:
-        raise LinkageError("refs must not be missing", column="ref", reason="null")
-    _, offsets, data = arrow.buffers()
-    offsets = np.frombuffer(offsets, np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
-    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return data, offsets
 
 
 def find_cases(
@@ -113,6 +99,8 @@ def cases_from_sorted(
     agencies = records["agency"].rle_id().to_numpy().astype(np.int64)
     counted = records.select(in_window(window_from, window_to)).to_series().to_numpy()
     counted = np.broadcast_to(counted, (records.height,)).astype(np.bool_)
+    if records["ref"].null_count():
+        raise LinkageError("refs must not be missing", column="ref", reason="null")
     ref_hash = _kernels.hash_strings(*utf8_buffers(records["ref"]))
     n_agencies, key = _kernels.cluster_agencies(labels, agencies, counted, ref_hash, n_clusters)
     case_clusters = np.flatnonzero(n_agencies >= k)

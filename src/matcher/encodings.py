@@ -45,10 +45,11 @@ import polars as pl
 import pyarrow as pa
 
 from matcher import _hash_kernels as kernels
+from matcher._arrow import utf8_buffers
 from matcher.errors import ConfigError
 from matcher.hashed_file import EncodingParams
 from matcher.keys import RoundKeys
-from matcher.tokens import PARALLEL_MIN_ROWS, NameColumns, string_buffers
+from matcher.tokens import PARALLEL_MIN_ROWS, NameColumns
 
 __all__ = [
     "FIELDS",
@@ -178,7 +179,7 @@ class BloomEncoder:
         n_names = len(names.names)
         k_given, k_surname, k_date = (int(k) for k in self._k)
         # vocabulary: name q-grams once per field (given, surname), then date tokens
-        data, offsets = string_buffers(names.names)
+        data, offsets = utf8_buffers(names.names)
         gram_off, w0, w1 = kernels.name_grams(data, offsets, self.params.qgram, _PAD)
         name_vocab, name_ids = _unique_pairs(w0, w1)
         v = len(name_vocab)

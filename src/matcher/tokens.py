@@ -85,6 +85,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matcher import _hash_kernels as kernels
+from matcher._arrow import utf8_buffers
 from matcher.keys import RoundKeys
 from matcher.names import fold_expr
 
@@ -100,7 +101,6 @@ __all__ = [
     "date_words",
     "list_column",
     "name_columns",
-    "string_buffers",
 ]
 
 #: Recorded in the hashed file header; all uploads of a round must agree.
@@ -203,20 +203,6 @@ def name_columns(records: pl.DataFrame, folds: FoldCache | None = None) -> NameC
     )
 
 
-def string_buffers(strings: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes and ``int64`` offsets of a String series (nulls read as empty)."""
-    arr = strings.cast(pl.Utf8).fill_null("").rechunk().to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
-    return data, np.ascontiguousarray(offsets)
-
-
 class NameWords:
     """Keyed 64-bit words of folded names: SipHash-2-4 of the UTF-8 bytes, one key per use."""
 
@@ -233,7 +219,7 @@ class NameWords:
             (self._initial, names.str.slice(0, 1)),
             (self._prefix, names.str.slice(0, PREFIX_LENGTH)),
         ):
-            data, offsets = string_buffers(strings)
+            data, offsets = utf8_buffers(strings)
             out.append(kernels.hash_strings(key[0], key[1], data, offsets))
         return out[0], out[1], out[2]
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from matcher.identifiers import luhn_check_digits
+
 GIVEN = """
     Alice Maja Elsa Astrid Wilma Freja Olivia Ebba Selma Alma Agnes Ella Vera Saga Signe Stella
     Alva Lilly Ellen Clara Noah William Hugo Lucas Liam Oliver Elias Adam Alexander Leo Viktor
@@ -66,14 +68,6 @@ def _zipf_pick(vocab: list[str], n: int, rng: np.random.Generator) -> np.ndarray
     return rng.choice(np.array(vocab, dtype=object), size=n, p=weights / weights.sum())
 
 
-def _luhn(digits: np.ndarray) -> np.ndarray:
-    """Luhn check digit of each row of 9 digits."""
-    weights = np.array([2, 1, 2, 1, 2, 1, 2, 1, 2])
-    prod = digits * weights
-    total = (prod // 10 + prod % 10).sum(axis=1)
-    return (10 - total % 10) % 10
-
-
 def generate(n: int, seed: int = 7) -> pl.DataFrame:
     """``n`` rows of a realistic agency export (Swedish headers, mixed personnummer forms)."""
     rng = np.random.default_rng(seed)
@@ -102,7 +96,7 @@ def generate(n: int, seed: int = 7) -> pl.DataFrame:
         ],
         axis=1,
     )
-    check = _luhn(nine)
+    check = luhn_check_digits(nine)
     typo = rng.random(n) < 0.01
     check = np.where(typo, (check + 1) % 10, check)
     body = [f"{y:04d}{m:02d}{d:02d}" for y, m, d in zip(yy, mm, dd_num, strict=True)]

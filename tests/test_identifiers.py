@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import example, given
@@ -14,6 +15,7 @@ from matcher.identifiers import (
     KIND_SAMORDNINGSNUMMER,
     ParsedId,
     luhn_check_digit,
+    luhn_check_digits,
     parse_identity_number,
     parse_identity_numbers,
 )
@@ -206,3 +208,9 @@ _noisy = st.text(alphabet="0123456789-+ '.eE,=@TFK\u2013\u00a0０", max_size=16)
 def test_vectorised_equals_scalar(values: list[str | None], ref: date) -> None:
     frame = parse_identity_numbers(pl.Series(values, dtype=pl.String), ref)
     assert list(frame.iter_rows()) == [_as_row(parse_identity_number(v, ref)) for v in values]
+
+
+@given(st.lists(st.text("0123456789", min_size=9, max_size=9), min_size=1, max_size=20))
+def test_vectorised_luhn_equals_scalar(nines: list[str]) -> None:
+    digits = np.array([[int(c) for c in nine] for nine in nines])
+    assert luhn_check_digits(digits).tolist() == [luhn_check_digit(n) for n in nines]

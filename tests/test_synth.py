@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, OutputExistsError
+from matcher.identifiers import luhn_check_digits
 from matcher.synth import (
     ERROR_TYPES,
     SynthConfig,
     config_from_options,
     generate,
-    luhn_check_digit,
     synthesize,
 )
 
@@ -65,7 +65,7 @@ def _joined(data_exports: dict[str, pl.DataFrame], config: SynthConfig) -> pl.Da
 
 @given(st.lists(st.integers(0, 9), min_size=9, max_size=9))
 def test_luhn_matches_reference(nine: list[int]) -> None:
-    check = int(luhn_check_digit(np.array([nine]))[0])
+    check = int(luhn_check_digits(np.array([nine]))[0])
     assert _luhn_ok("".join(map(str, nine)) + str(check))
 
 

@@ -37,6 +37,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from matcher.rejects import Reason
@@ -47,6 +48,7 @@ __all__ = [
     "KIND_SAMORDNINGSNUMMER",
     "ParsedId",
     "luhn_check_digit",
+    "luhn_check_digits",
     "parse_identity_number",
     "parse_identity_numbers",
 ]
@@ -104,6 +106,17 @@ def luhn_check_digit(nine_digits: str) -> int:
             d = d - 9 if d > 9 else d
         total += d
     return (10 - total % 10) % 10
+
+
+_DOUBLED_DIGIT_SUM = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+
+
+def luhn_check_digits(digits: np.ndarray) -> np.ndarray:
+    """Vectorised `luhn_check_digit`: rows of nine digits YYMMDDNNN, shape (n, 9), values 0-9."""
+    d = np.asarray(digits, dtype=np.uint8)
+    total = _DOUBLED_DIGIT_SUM[d[:, 0::2]].sum(axis=1, dtype=np.int32)
+    total += d[:, 1::2].sum(axis=1, dtype=np.int32)
+    return ((10 - total % 10) % 10).astype(np.uint8)
 
 
 def _clean(text: str) -> str:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matcher import _synth_names as names
 from matcher.errors import ConfigError, OutputExistsError
+from matcher.identifiers import luhn_check_digits
 
 __all__ = [
     "AGENCY_PROFILES",
@@ -35,7 +36,6 @@ __all__ = [
     "SynthOutput",
     "config_from_options",
     "generate",
-    "luhn_check_digit",
     "synthesize",
     "write_exports",
 ]
@@ -528,17 +528,6 @@ class SynthOutput:
 # Identity numbers
 
 
-_DOUBLED_DIGIT_SUM = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
-
-
-def luhn_check_digit(digits: np.ndarray) -> np.ndarray:
-    """Luhn check digits for rows of nine digits YYMMDDNNN (shape (n, 9), values 0-9)."""
-    d = np.asarray(digits, dtype=np.uint8)
-    total = _DOUBLED_DIGIT_SUM[d[:, 0::2]].sum(axis=1, dtype=np.int32)
-    total += d[:, 1::2].sum(axis=1, dtype=np.int32)
-    return ((10 - total % 10) % 10).astype(np.uint8)
-
-
 def _date_digits(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Year, month, day of datetime64[D] values as int64 arrays."""
     years = days.astype("datetime64[Y]")
@@ -559,7 +548,7 @@ def _number_digits(
         start = (0, 4, 6, 8)[col]
         for i in range(width):
             out[:, start + i] = (value // 10 ** (width - 1 - i)) % 10
-    out[:, 11] = luhn_check_digit(out[:, 2:11])
+    out[:, 11] = luhn_check_digits(out[:, 2:11])
     return out
 
 
@@ -950,7 +939,7 @@ def _records(
     changed = typo | swap
     rows = np.flatnonzero(changed)
     labels["id_wrong_but_valid"] = np.zeros(n, dtype=bool)
-    labels["id_wrong_but_valid"][rows] = luhn_check_digit(digits[rows, 2:11]) == digits[rows, 11]
+    labels["id_wrong_but_valid"][rows] = luhn_check_digits(digits[rows, 2:11]) == digits[rows, 11]
     s12 = pl.Series(np.ascontiguousarray(digits + 48).view("S12").ravel()).cast(pl.String)
 
     usual = np.array([_ID_FORMS.index(p.id_form) for p in profiles])[agency]

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from matcher._files import write_atomic
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
 
 FORMAT_VERSION = 1
@@ -179,9 +180,7 @@ def write_hashed(
         raise OutputExistsError("output file exists; pass --overwrite to replace it", file=path)
     frame = frame.select(list(HASHED_SCHEMA)).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
     _check_frame(header, frame, str(path))
-    tmp = path.with_name(f".{path.name}.partial")
-    _write_frame(header, frame, tmp)
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: _write_frame(header, frame, tmp))
 
 
 def to_bytes(header: HashedFileHeader, frame: pl.DataFrame) -> bytes:

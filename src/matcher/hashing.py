@@ -22,6 +22,7 @@ import polars as pl
 import pyarrow as pa
 
 from matcher import __version__
+from matcher._files import write_atomic
 from matcher.encodings import BloomEncoder
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.exports import read_export
@@ -194,15 +195,6 @@ def _warm_kernels() -> None:
     hash_records(record, secret=os.urandom(32), round_id="warm-up", agency="warm-up")
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _check_outputs(input_path: Path, outputs: Mapping[str, Path], overwrite: bool) -> None:
     resolved = {name: p.resolve() for name, p in outputs.items()}
     if len(set(resolved.values())) != len(resolved):
@@ -256,7 +248,7 @@ def hash_export(
     records = normalised.records
     rejects = pl.concat([export.rejects, normalised.rejects], how="vertical_relaxed")
     if records.height == 0:
-        _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
+        write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
         raise InputFileError(
             "no usable rows: every row was rejected (see the rejects file)",
             file=input_path,
@@ -274,8 +266,8 @@ def hash_export(
     )
     write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
     # lz4: a third of zstd's time on the random refs, for a local file about twice the size
-    _write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="lz4"))
-    _write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
+    write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="lz4"))
+    write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
     return HashSummary(
         rows_read=export.info.n_rows + export.rejects["row"].n_unique(),
         rows_hashed=records.height,

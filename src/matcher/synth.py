@@ -24,6 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matcher import _synth_names as names
+from matcher._files import write_atomic
 from matcher.errors import ConfigError, OutputExistsError
 from matcher.identifiers import luhn_check_digits
 
@@ -1258,16 +1259,18 @@ def _write_csv(frame: pl.DataFrame, profile: AgencyProfile, path: Path) -> None:
     text = frame.write_csv(separator=profile.delimiter, line_terminator=profile.line_terminator)
     encoding = "utf-8" if profile.file_format == "xlsx" else profile.encoding
     data = text.encode(encoding)
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _write_xlsx(frame: pl.DataFrame, profile: AgencyProfile, path: Path) -> None:
     """Excel export as agency systems write it: title row, blank row, header, text identities."""
+    write_atomic(path, lambda tmp: _fill_xlsx(frame, profile, tmp))
+
+
+def _fill_xlsx(frame: pl.DataFrame, profile: AgencyProfile, tmp: Path) -> None:
+    """Write the workbook of `_write_xlsx` to ``tmp``."""
     import xlsxwriter  # local import: only needed for Excel exports
 
-    tmp = path.with_name(f".{path.name}.partial")
     workbook = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False})
     try:
         sheet = workbook.add_worksheet("Export")
@@ -1291,7 +1294,6 @@ def _write_xlsx(frame: pl.DataFrame, profile: AgencyProfile, path: Path) -> None
                     sheet.write_string(r, col, value)
     finally:
         workbook.close()
-    tmp.replace(path)
 
 
 def _mapping_toml(profile: AgencyProfile) -> str:

@@ -12,6 +12,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from matcher._files import write_atomic
 from matcher.errors import OutputExistsError
 from matcher_cli.console import console, err_console, progress, reported_errors
 from matcher_cli.options import parse_day
@@ -19,9 +20,7 @@ from matcher_cli.options import parse_day
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
     """Write Parquet atomically (temporary file, then rename)."""
-    tmp = path.with_name(f".{path.name}.partial")
-    frame.write_parquet(tmp, compression="zstd")
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: frame.write_parquet(tmp, compression="zstd"))
 
 
 def link_command(

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import typer
 
+from matcher._files import write_atomic
 from matcher.errors import ConfigError, InputFileError, MissingColumnError, OutputExistsError
 from matcher_cli.console import console, reported_errors
 
@@ -80,14 +81,13 @@ def read_map(path: Path) -> pl.DataFrame:
 
 def write_meeting_list(frame: pl.DataFrame, out: Path) -> None:
     """Write CSV (UTF-8 with BOM, for Excel) or .xlsx atomically."""
-    tmp = out.with_name(f".{out.name}.partial")
-    if out.suffix.lower() == ".xlsx":
-        frame.write_excel(tmp, worksheet="cases", autofit=True)
-    elif out.suffix.lower() == ".csv":
-        frame.write_csv(tmp, include_bom=True)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        write_atomic(out, lambda tmp: frame.write_excel(tmp, worksheet="cases", autofit=True))
+    elif suffix == ".csv":
+        write_atomic(out, lambda tmp: frame.write_csv(tmp, include_bom=True))
     else:
         raise ConfigError("--out must end in .csv or .xlsx", reason="out_format")
-    tmp.replace(out)
 
 
 def results_command(

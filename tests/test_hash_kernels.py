@@ -217,3 +217,16 @@ def test_compact_rows(rows: list) -> None:  # type: ignore[type-arg]
     matrix = np.array([r for r, _ in rows], dtype=np.uint64).reshape(-1, width)
     counts = np.array([c for _, c in rows], dtype=np.int64)
     assert K.compact_rows(matrix, counts).tolist() == R.compact_rows(matrix, counts).tolist()
+
+
+@given(
+    st.lists(st.lists(st.integers(-2, 6), max_size=7), max_size=8),
+    st.integers(0, 4),
+)
+def test_dedupe_cap(rows: list[list[int]], cap: int) -> None:
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(r) for r in rows], out=offsets[1:])
+    idx = np.array([v for r in rows for v in r], dtype=np.int64)
+    got_off, got_idx = K.dedupe_cap(offsets, idx, cap)
+    want_off, want_idx = R.dedupe_cap(offsets, idx, cap)
+    assert got_off.tolist() == want_off.tolist() and got_idx.tolist() == want_idx.tolist()

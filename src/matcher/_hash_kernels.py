@@ -424,6 +424,10 @@ def bloom_bits(
         )  # fmt: skip
 
 
+#: Records per task of `bloom_bits_parallel` (each task has its own scratch row).
+BLOOM_TASK_ROWS = 4096
+
+
 @numba.njit(**JIT_PARALLEL)
 def bloom_bits_parallel(
     masks: np.ndarray,
@@ -435,14 +439,16 @@ def bloom_bits_parallel(
     taps: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """`bloom_bits` over records in parallel (for large chunks)."""
+    """`bloom_bits` over runs of records in parallel (for large chunks)."""
     n, words = out.shape
-    for i in prange(n):
+    tasks = (n + BLOOM_TASK_ROWS - 1) // BLOOM_TASK_ROWS
+    for task in prange(tasks):
         row = np.zeros(words, np.uint64)
-        _bloom_row(
-            masks, rec_salt[i], rec_off[i], rec_off[i + 1], rec_item, item_off, item_gram,
-            taps, row, out[i],
-        )  # fmt: skip
+        for i in range(task * BLOOM_TASK_ROWS, min(n, (task + 1) * BLOOM_TASK_ROWS)):
+            _bloom_row(
+                masks, rec_salt[i], rec_off[i], rec_off[i + 1], rec_item, item_off, item_gram,
+                taps, row, out[i],
+            )  # fmt: skip
 
 
 @numba.njit(**JIT)
@@ -458,3 +464,28 @@ def compact_rows(matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
             out[p] = matrix[i, j]
             p += 1
     return out
+
+
+@numba.njit(**JIT)
+def dedupe_cap(offsets: np.ndarray, idx: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per CSR row: its first ``cap`` distinct indices ``>= 0``, in order; new CSR arrays."""
+    n = offsets.shape[0] - 1
+    out_off = np.zeros(n + 1, np.int64)
+    out_idx = np.empty(min(idx.shape[0], n * cap), np.int64)
+    p = 0
+    for i in range(n):
+        start = p
+        for j in range(offsets[i], offsets[i + 1]):
+            v = idx[j]
+            if v < 0 or p - start >= cap:
+                continue
+            seen = False
+            for q in range(start, p):
+                if out_idx[q] == v:
+                    seen = True
+                    break
+            if not seen:
+                out_idx[p] = v
+                p += 1
+        out_off[i + 1] = p
+    return out_off, out_idx[:p].copy()

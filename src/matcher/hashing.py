@@ -38,7 +38,6 @@ from matcher.normalise import normalise_export
 from matcher.rejects import Action, write_rejects
 from matcher.tokens import (
     TOKEN_KINDS,
-    FoldCache,
     NameWords,
     compute_tokens,
     date_words,
@@ -141,7 +140,7 @@ def hash_records(
     )
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
-    folds = FoldCache()
+    all_names = name_columns(records)  # each distinct name folded once for the whole run
     refs = new_refs(records.height)
     parts: list[pl.DataFrame] = []
     total = records.height
@@ -149,7 +148,7 @@ def hash_records(
         progress(0, total)
     for start in range(0, total, chunk_rows):
         chunk = records.slice(start, chunk_rows)
-        names = name_columns(chunk, folds)
+        names = all_names.rows(start, start + chunk.height)
         tokens = compute_tokens(chunk, keys, names=names, words=words)
         bloom = encoder.encode(names, date_words(chunk["birth_date"]))
         parts.append(

@@ -4,9 +4,10 @@ Construction (two keyed layers, both PRFs; every key is a sub-key of the round k
 HKDF-SHA256 in ``matcher.keys``):
 
 1. *Field words.* Each distinct folded name ``s`` (``names.fold``, so Åsa/Asa agree) becomes
-   ``word(s) = SipHash-2-4(K_words/name, utf8(s))``; likewise its first letter and its first
-   ``PREFIX_LENGTH`` letters under ``K_words/initial`` and ``K_words/prefix``. Computed once per
-   distinct value of a chunk, in Numba.
+   ``word(s) = SipHash-2-4(K_words/name, utf8(s))``; likewise its first ``PREFIX_LENGTH``
+   letters under ``K_words/prefix``. Computed once per distinct value of a run, in Numba. The
+   whole surname ``S`` is its part's word when it has one part, else ``SipHash-2-4(K_words/
+   surname, count, p1, p2, p3)`` of its (at most ``MAX_SURNAME_PARTS``) part words.
 2. *Tokens.* A token is ``SipHash-2-4(K_kind, kind tag, a, b, c)`` over four 64-bit words: the kind
    tag (its domain), then field words, a birth date packed as ``year<<16 | month<<8 | day``, or
    the identity number (12 canonical digits as an integer) and its type (1 personnummer,
@@ -94,7 +95,6 @@ __all__ = [
     "MAX_SURNAME_PARTS",
     "PREFIX_LENGTH",
     "TOKEN_KINDS",
-    "FoldCache",
     "NameColumns",
     "NameWords",
     "compute_tokens",
@@ -104,7 +104,7 @@ __all__ = [
 ]
 
 #: Recorded in the hashed file header; all uploads of a round must agree.
-TOKEN_KINDS: list[str] = ["id_token/sip24-v1", "name_tokens/sip24-v2", "block_tokens/sip24-v1"]
+TOKEN_KINDS: list[str] = ["id_token/sip24-v1", "name_tokens/sip24-v3", "block_tokens/sip24-v1"]
 MAX_GIVEN_NAMES = 3
 MAX_SURNAME_PARTS = 3
 PREFIX_LENGTH = 3
@@ -115,11 +115,11 @@ _KIND_CODES = {"personnummer": 1, "samordningsnummer": 2}
 
 @dataclass(frozen=True)
 class NameColumns:
-    """Folded names of a chunk of records: a table of distinct strings and per-record indices.
+    """Folded names of records: a table of distinct strings and per-record indices into it.
 
     ``given_idx[given_off[i]:given_off[i + 1]]`` are record ``i``'s given names (deduplicated,
-    in order, at most MAX_GIVEN_NAMES), likewise ``part_*`` for surname parts; ``full_idx[i]``
-    is the whole surname (-1 when missing). Indices point into ``names``.
+    in order, at most MAX_GIVEN_NAMES), likewise ``part_*`` for its surname parts (at most
+    MAX_SURNAME_PARTS). Indices point into ``names``, which `rows` slices share.
     """
 
     names: pl.Series
@@ -127,79 +127,57 @@ class NameColumns:
     given_idx: np.ndarray
     part_off: np.ndarray
     part_idx: np.ndarray
-    full_idx: np.ndarray
+
+    def rows(self, lo: int, hi: int) -> NameColumns:
+        """Records ``lo:hi`` (offsets rebased; the name table is shared, not copied)."""
+        g, p = self.given_off[lo : hi + 1], self.part_off[lo : hi + 1]
+        return NameColumns(
+            names=self.names,
+            given_off=g - g[0],
+            given_idx=self.given_idx[g[0] : g[-1]],
+            part_off=p - p[0],
+            part_idx=self.part_idx[p[0] : p[-1]],
+        )
 
 
-def _flatten(series: pl.Series) -> tuple[np.ndarray, pl.Series]:
-    """Record index per element and the elements of a list column (null lists are empty)."""
+def _list_values(series: pl.Series) -> tuple[np.ndarray, pa.Array]:
+    """CSR offsets per record and the string elements of a list column (null lists empty)."""
     arr = series.rechunk().to_arrow()
-    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy().astype(np.int64)
-    values = pl.Series(arr.flatten(), dtype=pl.Utf8) if len(arr) else pl.Series([], dtype=pl.Utf8)
-    return np.repeat(np.arange(len(series), dtype=np.int64), lengths), values
+    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
+    offsets = np.zeros(len(series) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = arr.flatten() if len(arr) else pa.array([], pa.large_string())
+    return offsets, values.cast(pa.large_string())
 
 
-def _dedupe_cap(rec: np.ndarray, idx: np.ndarray, n: int, cap: int) -> tuple[np.ndarray, ...]:
-    """Keep each record's first ``cap`` distinct valid indices, in order; return CSR arrays."""
-    ok = idx >= 0
-    rec, idx = rec[ok], idx[ok]
-    if len(idx):
-        key = rec * (int(idx.max()) + 1) + idx
-        _, first = np.unique(key, return_index=True)
-        first.sort()
-        rec, idx = rec[first], idx[first]
-        rank = np.arange(len(rec)) - np.searchsorted(rec, rec, side="left")
-        rec, idx = rec[rank < cap], idx[rank < cap]
-    off = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(rec, minlength=n), out=off[1:])
-    return off, idx.astype(np.int64)
+def name_columns(records: pl.DataFrame) -> NameColumns:
+    """Fold and index the given names and surname parts of ``records`` (normalised frame).
 
-
-class FoldCache:
-    """``names.fold`` of raw name strings, remembered across the chunks of one hashing run."""
-
-    def __init__(self) -> None:
-        self._table = pl.DataFrame(schema={"raw": pl.Utf8, "folded": pl.Utf8})
-
-    def fold(self, raw: pl.Series) -> pl.DataFrame:
-        """Columns ``raw`` (the distinct values given) and ``folded`` ("" when nothing is left)."""
-        frame = pl.DataFrame({"raw": raw}).join(self._table, on="raw", how="left")
-        missing = frame.filter(pl.col("folded").is_null())
-        if missing.height == 0:
-            return frame
-        done = missing.select("raw", folded=fold_expr(pl.col("raw")).fill_null(""))
-        self._table = pl.concat([self._table, done])
-        return pl.concat([frame.filter(pl.col("folded").is_not_null()), done])
-
-
-def name_columns(records: pl.DataFrame, folds: FoldCache | None = None) -> NameColumns:
-    """Fold and index the given names and surname parts of ``records`` (A's normalised frame)."""
-    n = records.height
-    g_rec, g_raw = _flatten(records["given_names"])
-    s_rec, s_raw = _flatten(records["surnames"])
-    full_raw = records["surnames"].list.join(" ").fill_null("")
-    raw = pl.concat([g_raw, s_raw, full_raw]).drop_nulls().unique().alias("raw")
-    table = (folds if folds is not None else FoldCache()).fold(raw)
-    table = table.filter(pl.col("folded").str.len_bytes() > 0)
-    names = table["folded"].unique(maintain_order=True)
-    table = table.with_columns(
-        idx=pl.col("folded").replace_strict(names, pl.int_range(len(names), eager=True))
-    )
-
-    everything = pl.concat([g_raw, s_raw, full_raw])  # one lookup table for all three
-    mapped = everything.replace_strict(
-        table["raw"], table["idx"], default=-1, return_dtype=pl.Int64
-    )
-    idx = mapped.fill_null(-1).to_numpy()
-    g_end, s_end = len(g_raw), len(g_raw) + len(s_raw)
-    given_off, given_idx = _dedupe_cap(g_rec, idx[:g_end], n, MAX_GIVEN_NAMES)
-    part_off, part_idx = _dedupe_cap(s_rec, idx[g_end:s_end], n, MAX_SURNAME_PARTS)
+    Each distinct raw name is folded once (Arrow dictionary encoding, then ``names.fold``);
+    names that fold to nothing are dropped.
+    """
+    given_off, given_values = _list_values(records["given_names"])
+    part_off, part_values = _list_values(records["surnames"])
+    encoded = pc.dictionary_encode(pa.concat_arrays([given_values, part_values]))
+    raw = pl.Series(encoded.dictionary, dtype=pl.Utf8)
+    folded = pl.select(fold_expr(pl.lit(raw)).fill_null("")).to_series().to_arrow()
+    table = pc.dictionary_encode(folded)
+    names = pl.Series(table.dictionary, dtype=pl.Utf8)
+    # raw name -> index of its folded form among the non-empty ones, -1 for ""
+    keep = names.str.len_bytes().to_numpy() > 0
+    new_index = np.where(keep, np.cumsum(keep) - 1, -1).astype(np.int64)
+    raw_to_name = np.append(new_index[table.indices.to_numpy()], np.int64(-1))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
+    idx = raw_to_name[codes]  # code -1 (a null element) picks the appended -1
+    split = len(given_values)
+    given_off, given_idx = kernels.dedupe_cap(given_off, idx[:split], MAX_GIVEN_NAMES)
+    part_off, part_idx = kernels.dedupe_cap(part_off, idx[split:], MAX_SURNAME_PARTS)
     return NameColumns(
-        names=names,
+        names=names.filter(pl.Series(keep)),
         given_off=given_off,
         given_idx=given_idx,
         part_off=part_off,
         part_idx=part_idx,
-        full_idx=idx[s_end:].astype(np.int64),
     )
 
 
@@ -208,20 +186,38 @@ class NameWords:
 
     def __init__(self, keys: RoundKeys) -> None:
         self._name = keys.sip_key("words/name")
-        self._initial = keys.sip_key("words/initial")
         self._prefix = keys.sip_key("words/prefix")
+        self._surname = keys.sip_key("words/surname")
+        self._last: tuple[pl.Series, tuple[np.ndarray, np.ndarray]] | None = None
 
-    def words(self, names: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Word of each whole name, of its first letter and of its first PREFIX_LENGTH letters."""
+    def words(self, names: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Word of each whole name and of its first PREFIX_LENGTH letters (the last table's words
+        are kept: every chunk of a run shares one name table)."""
+        if self._last is not None and self._last[0] is names:
+            return self._last[1]
         out = []
         for key, strings in (
             (self._name, names),
-            (self._initial, names.str.slice(0, 1)),
             (self._prefix, names.str.slice(0, PREFIX_LENGTH)),
         ):
             data, offsets = utf8_buffers(strings)
             out.append(kernels.hash_strings(key[0], key[1], data, offsets))
-        return out[0], out[1], out[2]
+        self._last = (names, (out[0], out[1]))
+        return out[0], out[1]
+
+    def surname_words(self, names: NameColumns, word: np.ndarray) -> np.ndarray:
+        """Word of each record's whole surname: the part's own word for one part (so it meets the
+        part tokens of a double surname), a keyed word of the count and part words for more, 0
+        for none."""
+        counts = np.diff(names.part_off)
+        rows = np.zeros((len(counts), 1 + MAX_SURNAME_PARTS), np.uint64)
+        rows[:, 0] = counts
+        for j in range(MAX_SURNAME_PARTS):
+            has = counts > j
+            rows[has, j + 1] = word[names.part_idx[names.part_off[:-1][has] + j]]
+        out = kernels.sip4_many(np.uint64(self._surname[0]), np.uint64(self._surname[1]), rows)
+        out[counts == 0] = 0
+        return np.where(counts == 1, rows[:, 1], out)
 
 
 def date_words(dates: pl.Series) -> np.ndarray:
@@ -305,7 +301,7 @@ def compute_tokens(
     """
     names = names if names is not None else name_columns(records)
     words = words if words is not None else NameWords(keys)
-    word, _, pre = words.words(names.names)
+    word, pre = words.words(names.names)
     n = records.height
     dates = date_words(records["birth_date"])
 
@@ -318,8 +314,7 @@ def compute_tokens(
         .to_series()
     )
 
-    # index -1 (no surname) picks the appended 0 word
-    full_word = np.append(word, np.uint64(0))[names.full_idx]
+    full_word = words.surname_words(names, word)
     name_k0, name_k1 = keys.sip_key("token/name")
     strong = _strong_name_tokens((name_k0, name_k1), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")

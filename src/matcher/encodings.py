@@ -139,6 +139,7 @@ class BloomEncoder:
             [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
+        self._last_names: tuple[pl.Series, tuple[np.ndarray, ...]] | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""
@@ -173,44 +174,65 @@ class BloomEncoder:
         )
         return pl.Series("bloom", arr, dtype=pl.Binary)
 
+    def _name_grams(self, names: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct q-grams of the name table (``uint64[v, 2]``), and per name its grams' ids
+        (CSR: ``ids[off[t]:off[t + 1]]``); the last table's are kept, as chunks share it."""
+        if self._last_names is not None and self._last_names[0] is names:
+            return self._last_names[1]
+        data, offsets = utf8_buffers(names)
+        gram_off, w0, w1 = kernels.name_grams(data, offsets, self.params.qgram, _PAD)
+        vocab, ids = _unique_pairs(w0, w1)
+        self._last_names = (names, (vocab, gram_off.astype(np.int64), ids))
+        return vocab, gram_off.astype(np.int64), ids
+
     def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""
         n = hi - lo
         n_names = len(names.names)
         k_given, k_surname, k_date = (int(k) for k in self._k)
-        # vocabulary: name q-grams once per field (given, surname), then date tokens
-        data, offsets = utf8_buffers(names.names)
-        gram_off, w0, w1 = kernels.name_grams(data, offsets, self.params.qgram, _PAD)
-        name_vocab, name_ids = _unique_pairs(w0, w1)
+        # vocabulary: name q-grams once per field (given, surname), then the date tokens: every
+        # birth year of the chunk, months 1-12, days 1-31 (ids by arithmetic, nothing sorted)
+        name_vocab, gram_off, name_ids = self._name_grams(names.names)
         v = len(name_vocab)
         chunk_dates = dates[lo:hi]
-        uniq, date_item = np.unique(chunk_dates, return_inverse=True)
-        date_item = date_item.reshape(-1).astype(np.int64)
-        known = uniq != 0
-        date_tokens = np.stack(
+        known = chunk_dates != 0
+        years = (chunk_dates >> np.uint64(16)).astype(np.int64)
+        # the birth years present, and each record's index among them (-1: no date)
+        year_idx = np.full(n, -1, np.int64)
+        year_list = np.zeros(0, np.int64)
+        if known.any():
+            y_min = int(years[known].min())
+            present = np.bincount(years[known] - y_min) > 0
+            year_list = np.flatnonzero(present) + y_min
+            year_idx[known] = (np.cumsum(present) - 1)[years[known] - y_min]
+        y_count = len(year_list)
+        tag = np.uint64(1 << 32)
+        date_vocab = np.concatenate(
             [
-                (np.uint64(1) << np.uint64(32)) | (uniq >> np.uint64(16)),
-                (np.uint64(2) << np.uint64(32)) | ((uniq >> np.uint64(8)) & np.uint64(0xFF)),
-                (np.uint64(3) << np.uint64(32)) | (uniq & np.uint64(0xFF)),
-            ],
-            axis=1,
-        )[known].reshape(-1)
-        date_vocab, date_ids = np.unique(date_tokens, return_inverse=True)
+                tag | year_list.astype(np.uint64),
+                (tag * np.uint64(2)) | np.arange(1, 13, dtype=np.uint64),
+                (tag * np.uint64(3)) | np.arange(1, 32, dtype=np.uint64),
+            ]
+        )
+        months = ((chunk_dates >> np.uint64(8)) & np.uint64(0xFF)).astype(np.int64)
+        days = (chunk_dates & np.uint64(0xFF)).astype(np.int64)
+        date_ids = np.stack([year_idx, y_count + months - 1, y_count + 12 + days - 1], axis=1)[
+            known
+        ].reshape(-1)
         vocab_w0 = np.concatenate([name_vocab[:, 0], name_vocab[:, 0], date_vocab])
         vocab_w1 = np.concatenate([name_vocab[:, 1], name_vocab[:, 1], np.zeros_like(date_vocab)])
         gram_field = np.repeat(np.arange(3, dtype=np.int64), [v, v, len(date_vocab)])
-        # items: given name t -> t, surname part t -> n_names + t, date u -> 2 * n_names + u
-        date_len = np.where(known, 3, 0).astype(np.int64)
+        # items: given name t -> t, surname part t -> n_names + t, the date of the u-th record
+        # with one -> 2 * n_names + u
         item_off = np.concatenate(
             [
                 gram_off[:-1],
                 gram_off[-1] + gram_off[:-1],
-                2 * gram_off[-1] + np.concatenate([[0], np.cumsum(date_len)]),
+                2 * gram_off[-1] + np.arange(0, 3 * int(known.sum()) + 1, 3),
             ]
         ).astype(np.int64)
-        item_gram = np.concatenate(
-            [name_ids, name_ids + v, date_ids.reshape(-1).astype(np.int64) + 2 * v]
-        ).astype(np.int64)
+        item_gram = np.concatenate([name_ids, name_ids + v, date_ids + 2 * v]).astype(np.int64)
+        date_item = np.cumsum(known) - 1
         # per-record item lists: given names, then surname parts, then the date
         g_off = names.given_off[lo : hi + 1] - names.given_off[lo]
         p_off = names.part_off[lo : hi + 1] - names.part_off[lo]
@@ -232,12 +254,12 @@ class BloomEncoder:
         if k_date:
             d_rec = recs[dc > 0]
             rec_item[rec_off[d_rec] + gc[d_rec] + pc[d_rec]] = 2 * n_names + date_item[d_rec]
-        # salts: birth year, or none
-        salt_values = chunk_dates >> np.uint64(16)
+        # salts: birth year (0 for none), or none at all
         if "salt" not in self.params.hardening or self.params.salt == "none":
-            salt_values = np.zeros_like(salt_values)
-        salts, rec_salt = np.unique(salt_values, return_inverse=True)
-        rec_salt = rec_salt.reshape(-1).astype(np.int64)
+            salts, rec_salt = np.zeros(1, np.uint64), np.zeros(n, np.int64)
+        else:
+            salts = np.concatenate([[0], year_list]).astype(np.uint64)
+            rec_salt = year_idx + 1
         if len(salts) * len(vocab_w0) * self.params.bits // 8 > _MAX_MASK_BYTES and n > 1:
             mid = (lo + hi) // 2
             return np.vstack(

@@ -230,3 +230,26 @@ def test_dedupe_cap(rows: list[list[int]], cap: int) -> None:
     got_off, got_idx = K.dedupe_cap(offsets, idx, cap)
     want_off, want_idx = R.dedupe_cap(offsets, idx, cap)
     assert got_off.tolist() == want_off.tolist() and got_idx.tolist() == want_idx.tolist()
+
+
+@st.composite
+def name_records(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Dates, CSR given/part words and whole-surname words of a few records (0 = missing)."""
+    n = draw(st.integers(0, 6))
+    dates = np.array(draw(st.lists(st.sampled_from([0, 5, 7]), min_size=n, max_size=n)), np.uint64)
+    full = np.array(draw(st.lists(st.sampled_from([0, 11]), min_size=n, max_size=n)), np.uint64)
+    csr = []
+    for _ in range(2):
+        counts = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+        off = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=off[1:])
+        values = draw(st.lists(U64, min_size=sum(counts), max_size=sum(counts)))
+        csr += [off, np.array(values, dtype=np.uint64)]
+    return dates, csr[0], csr[1], csr[2], csr[3], full
+
+
+@given(name_records())
+def test_name_token_messages(x: tuple[np.ndarray, ...]) -> None:
+    got_off, got = K.name_token_messages(*x)
+    want_off, want = R.name_token_messages(*x)
+    assert got_off.tolist() == want_off.tolist() and got.tolist() == want.tolist()

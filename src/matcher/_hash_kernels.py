@@ -218,6 +218,47 @@ def id_tokens(k0: np.uint64, k1: np.uint64, numbers: np.ndarray, kinds: np.ndarr
     return out
 
 
+@numba.njit(**JIT)
+def name_token_messages(
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_word: np.ndarray,
+    p_off: np.ndarray,
+    p_word: np.ndarray,
+    full_word: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The messages of each record's name tokens, rows ``(NAME_FULL, date, given, surname)``.
+
+    Record ``i`` (with a date and a surname word) gets one row per given name with its whole
+    surname ``full_word[i]``, then, when it has 2+ surname parts, one per given name and part.
+    Returns CSR offsets per record and the ``uint64[m, 4]`` rows, record by record.
+    """
+    n = dates.shape[0]
+    off = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        c = 0
+        if dates[i] != 0 and full_word[i] != 0:
+            given = g_off[i + 1] - g_off[i]
+            parts = p_off[i + 1] - p_off[i]
+            c = given * (1 + parts) if parts > 1 else given
+        off[i + 1] = off[i] + c
+    out = np.empty((off[n], 4), np.uint64)
+    tag = np.uint64(NAME_FULL)
+    for i in range(n):
+        r = off[i]
+        if r == off[i + 1]:
+            continue
+        for g in range(g_off[i], g_off[i + 1]):
+            out[r, 0], out[r, 1], out[r, 2], out[r, 3] = tag, dates[i], g_word[g], full_word[i]
+            r += 1
+        if p_off[i + 1] - p_off[i] > 1:
+            for g in range(g_off[i], g_off[i + 1]):
+                for p in range(p_off[i], p_off[i + 1]):
+                    out[r, 0], out[r, 1], out[r, 2], out[r, 3] = tag, dates[i], g_word[g], p_word[p]
+                    r += 1
+    return off, out
+
+
 @numba.njit(inline="always", **JIT)
 def _push(out: np.ndarray, i: int, count: int, value: np.uint64) -> int:
     """Append ``value`` to row ``i`` unless present or full; return the new count."""

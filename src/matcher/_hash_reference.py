@@ -17,6 +17,7 @@ from matcher._hash_kernels import (
     BLOCK_YEAR_GIVEN,
     BLOCK_YEAR_SURNAME,
     ID_TAG,
+    NAME_FULL,
 )
 
 _M64 = (1 << 64) - 1
@@ -125,6 +126,28 @@ def id_tokens(k0: int, k1: int, numbers: np.ndarray, kinds: np.ndarray) -> np.nd
         ],
         dtype=np.uint64,
     )
+
+
+def name_token_messages(
+    dates: np.ndarray,
+    g_off: np.ndarray,
+    g_word: np.ndarray,
+    p_off: np.ndarray,
+    p_word: np.ndarray,
+    full_word: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The messages of each record's name tokens, rows ``(NAME_FULL, date, given, surname)``."""
+    rows: list[list[int]] = []
+    off = [0]
+    for i, d in enumerate(int(x) for x in dates):
+        given = [int(w) for w in g_word[g_off[i] : g_off[i + 1]]]
+        parts = [int(w) for w in p_word[p_off[i] : p_off[i + 1]]]
+        if d and full_word[i]:
+            rows += [[NAME_FULL, d, g, int(full_word[i])] for g in given]
+            if len(parts) > 1:
+                rows += [[NAME_FULL, d, g, p] for g in given for p in parts]
+        off.append(len(rows))
+    return np.array(off, dtype=np.int64), np.array(rows, dtype=np.uint64).reshape(-1, 4)
 
 
 def _store(out: np.ndarray, i: int, values: list[int]) -> int:

@@ -240,30 +240,19 @@ def _strong_name_tokens(
     """Name tokens (birth date, given name, surname or surname part) as a list column.
 
     Per record: ``sip4(NAME_FULL, D, g, S)`` for each given name, then ``sip4(NAME_FULL, D, g,
-    p)`` for each given name and part when the surname has 2+ parts (the kind-1 keys of v1,
-    same key and tag); none where the date or the surname is missing. ~2 keyed hashes a record.
+    p)`` for each given name and part when the surname has 2+ parts; none where the date or the
+    surname is missing (`_hash_kernels.name_token_messages`). ~2 keyed hashes a record.
     """
-    n = dates.shape[0]
-    ok = (dates != 0) & (full_word != 0)
-    g_rec = np.repeat(np.arange(n, dtype=np.int64), np.diff(names.given_off))
-    g_word = word[names.given_idx]
-    keep = ok[g_rec]
-    rec_full, word_full = g_rec[keep], g_word[keep]
-    parts = np.diff(names.part_off)
-    pick = keep & (parts[g_rec] > 1)
-    reps = parts[g_rec[pick]]
-    rec_part = np.repeat(g_rec[pick], reps)
-    within = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
-    part_word = word[names.part_idx[names.part_off[rec_part] + within]]
-    rec = np.concatenate([rec_full, rec_part])
-    words = np.empty((rec.size, 4), np.uint64)
-    words[:, 0] = kernels.NAME_FULL
-    words[:, 1] = dates[rec]
-    words[:, 2] = np.concatenate([word_full, np.repeat(g_word[pick], reps)])
-    words[:, 3] = np.concatenate([full_word[rec_full], part_word])
-    order = np.argsort(rec, kind="stable")
-    values = kernels.sip4_many(np.uint64(key[0]), np.uint64(key[1]), words[order])
-    return _list_series(np.bincount(rec, minlength=n), values, "name_tokens")
+    off, messages = kernels.name_token_messages(
+        dates,
+        names.given_off,
+        word[names.given_idx],
+        names.part_off,
+        word[names.part_idx],
+        full_word,
+    )
+    values = kernels.sip4_many(np.uint64(key[0]), np.uint64(key[1]), messages)
+    return _list_series(np.diff(off), values, "name_tokens")
 
 
 def _list_series(counts: np.ndarray, flat: np.ndarray, name: str) -> pl.Series:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher_api import store
+from matcher_api.cache import UploadCache
 from matcher_api.errors import ForbiddenError, UnauthorizedError
 from matcher_api.jobs import MatchRunner
 from matcher_api.security import hash_token
@@ -27,13 +28,15 @@ from matcher_api.settings import Settings
 
 @dataclass
 class Services:
-    """What a running app holds: settings, database, the match runner and the clock."""
+    """What a running app holds: settings, database, the match runner, the clock and the
+    upload cache."""
 
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
     runner: MatchRunner
     clock: Callable[[], datetime]
+    cache: UploadCache
     coordinator_hash: str
     generated_token: str | None = field(default=None, repr=False)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -26,8 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.errors import MatcherError
-from matcher.hashed_file import HashedFile, HashedFileHeader
+from matcher.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
 from matcher_api import store
+from matcher_api.cache import UploadCache
 
 logger = logging.getLogger("matcher_api.jobs")
 
@@ -44,14 +46,44 @@ def to_ipc(frame: pl.DataFrame) -> bytes:
     return sink.getvalue()
 
 
-def stored_hashed_file(stored: tuple[str, bytes]) -> HashedFile:
-    """A hashed file from the database: it passed ``read_hashed`` when it was uploaded, so only
-    the columns are decoded here (about four times faster than validating again)."""
-    header_json, content = stored
-    return HashedFile(
-        header=HashedFileHeader.model_validate_json(header_json),
-        frame=pl.read_parquet(content),
-    )
+def stored_frame(content: bytes) -> pl.DataFrame:
+    """The columns of an upload from the database: it passed ``read_hashed`` when it was
+    uploaded, so only the columns are decoded here (no second validation)."""
+    return pl.read_parquet(content)
+
+
+def cached_frame(
+    cache: UploadCache | None, upload: store.StoredUpload, header: HashedFileHeader
+) -> pl.DataFrame | None:
+    """An upload's parsed copy from the cache (memory-mapped: no decoding), if it is there and
+    has the hashed-file columns and row count; None means: decode it from the database."""
+    frame = None if cache is None else cache.read(upload.cache_key)
+    if frame is None or frame.schema != pl.Schema(HASHED_SCHEMA):
+        return None
+    return frame if frame.height == header.row_count else None
+
+
+def load_files(session: Session, round_id: str) -> dict[str, tuple[int, HashedFile]]:
+    """Every current upload of a round by label (agency id, hashed file): the parsed copy from
+    the upload cache where there is one, else the stored bytes decoded, one file in a thread
+    while the next is read (polars releases the GIL)."""
+    uploads = store.round_uploads(session, round_id)
+    cache = store.upload_cache(session)
+    headers = {u.agency_id: HashedFileHeader.model_validate_json(u.header_json) for u in uploads}
+    frames = {u.agency_id: cached_frame(cache, u, headers[u.agency_id]) for u in uploads}
+    missing = [agency_id for agency_id, frame in frames.items() if frame is None]
+    if missing:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parsing = {
+                agency_id: pool.submit(stored_frame, content)
+                for _, agency_id, _, content in store.stream_uploads(session, round_id, missing)
+            }
+            frames.update({agency_id: future.result() for agency_id, future in parsing.items()})
+    return {
+        u.label: (u.agency_id, HashedFile(header=headers[u.agency_id], frame=frame))
+        for u in uploads
+        if (frame := frames.get(u.agency_id)) is not None  # none: purged meanwhile
+    }
 
 
 def pseudonymous_case_ids(case_ids: pl.Series) -> pl.Series:
@@ -123,11 +155,14 @@ def build_views(
     return views, case_list
 
 
-def run_match_job(database_url: str, round_id: str, job_id: int) -> None:
+def run_match_job(
+    database_url: str, round_id: str, job_id: int, cache_dir: str | None = None
+) -> None:
     """Worker entry point: link a round's uploads and store the results (own engine)."""
     engine = store.make_engine(database_url, pooled=False)
+    cache = None if cache_dir is None else UploadCache(Path(cache_dir))
     try:
-        match_round(store.session_factory(engine), round_id, job_id)
+        match_round(store.session_factory(engine, cache), round_id, job_id)
     finally:
         engine.dispose()
 
@@ -147,16 +182,11 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         from matcher.linkage import link
 
         started = clock()
-        agency_ids: dict[str, int] = {}
-        parsing: list[Future[HashedFile]] = []
-        # Decode each upload in a thread while the next one is read (polars releases the GIL).
-        with factory() as session, ThreadPoolExecutor(max_workers=2) as pool:
-            for label, agency_id, header, content in store.stream_uploads(session, round_id):
-                agency_ids[label] = agency_id
-                parsing.append(pool.submit(stored_hashed_file, (header, content)))
-                del content
-            files = [future.result() for future in parsing]
-        del parsing
+        with factory() as session:
+            loaded = load_files(session, round_id)
+        agency_ids = {label: agency_id for label, (agency_id, _) in loaded.items()}
+        files = [hashed for _, hashed in loaded.values()]
+        del loaded
         timings["load_and_parse_s"] = clock() - started
         started = clock()
         result = link(files, k=k, window_from=window[0], window_to=window[1])
@@ -231,6 +261,8 @@ class MatchRunner:
         mode: Literal["process", "thread"] = "process",
     ) -> None:
         self._database_url = database_url
+        cache = factory.kw.get("info", {}).get("upload_cache")
+        self._cache_dir = None if cache is None else str(cache.directory)
         self._factory = factory
         self._mode = mode
         self._executor: Executor | None = None
@@ -254,10 +286,14 @@ class MatchRunner:
         future: Future[None]
         if self._mode == "process":
             try:
-                future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
+                future = self._ensure().submit(
+                    run_match_job, self._database_url, round_id, job_id, self._cache_dir
+                )
             except BrokenProcessPool:  # the last worker died (e.g. out of memory): start anew
                 self._executor = None
-                future = self._ensure().submit(run_match_job, self._database_url, round_id, job_id)
+                future = self._ensure().submit(
+                    run_match_job, self._database_url, round_id, job_id, self._cache_dir
+                )
         else:
             future = self._ensure().submit(match_round, self._factory, round_id, job_id)
         future.add_done_callback(self._after(job_id))

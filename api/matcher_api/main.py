@@ -31,6 +31,7 @@ from matcher.errors import (
     MatcherError,
 )
 from matcher_api import store
+from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
 from matcher_api.errors import ApiError
 from matcher_api.jobs import MatchRunner
@@ -89,7 +90,8 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     generated = prepare_database(settings)
     url = settings.resolved_database_url
     engine = store.make_engine(url)
-    factory = store.session_factory(engine)
+    cache = UploadCache(settings.upload_cache_dir)
+    factory = store.session_factory(engine, cache)
     if settings.coordinator_token is not None:
         coordinator_hash = hash_token(settings.coordinator_token.get_secret_value())
     elif settings.coordinator_token_hash is not None:
@@ -101,8 +103,10 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     with store.transaction(factory) as session:
         store.fail_interrupted_jobs(session, now=now)
     store.purge_expired(factory, now=now)
+    with factory() as session:
+        cache.prune(store.cache_keys(session))  # copies of uploads replaced or purged meanwhile
     runner = MatchRunner(url, factory, settings.job_executor)
-    return Services(settings, engine, factory, runner, clock, coordinator_hash, generated)
+    return Services(settings, engine, factory, runner, clock, cache, coordinator_hash, generated)
 
 
 CHECKPOINT_SECONDS = 20.0

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def upload_cache_dir(self) -> Path:
+        """Where parsed copies of the uploads are kept for matching (see ``cache.py``)."""
+        return self.data_dir / "upload-cache"
+
+    @property
     def resolved_database_url(self) -> str:
         """The database URL with the psycopg driver made explicit; SQLite in data_dir if unset."""
         url = self.database_url

@@ -43,7 +43,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import NullPool
 
 from matcher.errors import KeyMismatchError
-from matcher.hashed_file import HashedFile, HashedFileHeader, check_compatible
+from matcher.hashed_file import HashedFileHeader, check_compatible
+from matcher_api.cache import UploadCache
 from matcher_api.errors import ConflictError, NotFoundError, UnprocessableError
 from matcher_api.security import hash_token, new_token
 
@@ -136,6 +137,8 @@ class Upload(Base):
     header_json: Mapped[str] = mapped_column(Text)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Names the parsed copy in the upload cache (see cache.py); random, new for every row.
+    cache_key: Mapped[str | None] = mapped_column(String(32))
 
 
 class MatchJob(Base):
@@ -258,9 +261,16 @@ def checkpoint(engine: Engine) -> None:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, cache: UploadCache | None = None) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit; its sessions carry the upload
+    cache, so that replacing or purging an upload also removes its parsed copy."""
+    return sessionmaker(engine, expire_on_commit=False, info={"upload_cache": cache})
+
+
+def upload_cache(session: Session) -> UploadCache | None:
+    """The upload cache of a session's factory (None: no cache)."""
+    cache: UploadCache | None = session.info.get("upload_cache")
+    return cache
 
 
 def _alembic(engine: Engine, step: Callable[[Config], None]) -> None:
@@ -452,7 +462,9 @@ def round_row_counts(session: Session, round_id: str) -> dict[str, int]:
 def purge_round(
     session: Session, round_id: str, *, actor: str, action: str, now: datetime
 ) -> dict[str, int]:
-    """Delete a round and everything it owns (uploads, results, jobs, tokens); audit it."""
+    """Delete a round and everything it owns (uploads, results, jobs, tokens) and the parsed
+    copies of its uploads; audit it."""
+    cached = session.scalars(select(Upload.cache_key).where(Upload.round_id == round_id)).all()
     deleted: dict[str, int] = {}
     for table in ROUND_TABLES:
         result = session.execute(delete(table).where(table.round_id == round_id))  # type: ignore[attr-defined]
@@ -468,6 +480,11 @@ def purge_round(
         uploads=deleted["uploads"],
         results=deleted["agency_results"] + deleted["round_results"],
     )
+    # Before the commit: should it fail, the uploads are still in the database and are
+    # decoded from there; the parsed copies must not outlive a purge.
+    cache = upload_cache(session)
+    if cache is not None:
+        cache.remove(cached)
     return deleted
 
 
@@ -484,20 +501,10 @@ def purge_expired(factory: sessionmaker[Session], *, now: datetime) -> list[str]
 # --- uploads ---------------------------------------------------------------------------------
 
 
-def replace_upload(
-    session: Session,
-    scope: AgencyScope,
-    hashed: HashedFile,
-    content: bytes,
-    *,
-    now: datetime,
-) -> Upload:
-    """Store an agency's hashed file, replacing its previous one within the caller's transaction.
-
-    The file must be for this round and agency and agree (key check value, encoding parameters)
-    with the other agencies' current uploads; the first upload fixes them.
-    """
-    header = hashed.header
+def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:
+    """Refuse a hashed file that is not for this round and agency, or that disagrees (key check
+    value, encoding parameters) with the other agencies' current uploads; the first upload
+    fixes them. Only the header is needed."""
     if header.round_id != scope.round_id:
         raise UnprocessableError(
             f"the file was hashed for another round than {scope.round_id!r}; "
@@ -526,6 +533,26 @@ def replace_upload(
             check_compatible([HashedFileHeader.model_validate_json(other), header])
         except KeyMismatchError as exc:
             raise ConflictError(str(exc), reason=exc.reason) from None
+
+
+def replace_upload(
+    session: Session,
+    scope: AgencyScope,
+    header: HashedFileHeader,
+    content: bytes,
+    *,
+    now: datetime,
+    cache_key: str | None = None,
+) -> Upload:
+    """Store an agency's hashed file, replacing its previous one within the caller's transaction.
+
+    The header is checked first (:func:`check_upload`); the caller validates the columns. The
+    previous upload's parsed copy is removed from the cache.
+    """
+    check_upload(session, scope, header)
+    previous = session.scalars(
+        select(Upload.cache_key).where(Upload.agency_id == scope.agency_id)
+    ).all()
     session.execute(delete(Upload).where(Upload.agency_id == scope.agency_id))
     stale = session.execute(delete(AgencyResult).where(AgencyResult.round_id == scope.round_id))
     session.execute(delete(RoundResult).where(RoundResult.round_id == scope.round_id))
@@ -538,9 +565,14 @@ def replace_upload(
         header_json=header.model_dump_json(),
         uploaded_at=now,
         content=content,
+        cache_key=cache_key,
     )
     session.add(upload)
     session.flush()
+    cache = upload_cache(session)
+    if cache is not None and previous:
+        # Once committed (a rolled-back replacement keeps the old upload, and its copy).
+        event.listen(session, "after_commit", lambda _: cache.remove(previous), once=True)
     record_audit(
         session,
         actor=scope.actor,
@@ -598,15 +630,47 @@ def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, byt
     return [(agency, header, content) for agency, header, content in rows]
 
 
-def stream_uploads(session: Session, round_id: str) -> Iterator[tuple[str, int, str, bytes]]:
-    """Every current upload of a round, one row at a time (label, agency id, stored header JSON,
-    file bytes), so a caller can decode one while the next is read; one query, one snapshot."""
+@dataclass(frozen=True)
+class StoredUpload:
+    """A current upload of a round, without its content: what the match job needs first."""
+
+    label: str
+    agency_id: int
+    header_json: str
+    cache_key: str | None
+
+
+def round_uploads(session: Session, round_id: str) -> list[StoredUpload]:
+    """Every current upload of a round (no content), by label."""
+    rows = session.execute(
+        select(Agency.label, Agency.id, Upload.header_json, Upload.cache_key)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+        .order_by(Agency.label)
+    ).all()
+    return [StoredUpload(*row) for row in rows]
+
+
+def cache_keys(session: Session) -> set[str]:
+    """The cache keys of every stored upload (the parsed copies that may be kept)."""
+    keys = session.scalars(select(Upload.cache_key).where(Upload.cache_key.is_not(None))).all()
+    return {key for key in keys if key is not None}
+
+
+def stream_uploads(
+    session: Session, round_id: str, agency_ids: Sequence[int] | None = None
+) -> Iterator[tuple[str, int, str, bytes]]:
+    """Current uploads of a round (all, or those of ``agency_ids``), one row at a time (label,
+    agency id, stored header JSON, file bytes), so a caller can decode one while the next is
+    read; one query, one snapshot."""
     statement = (
         select(Agency.label, Agency.id, Upload.header_json, Upload.content)
         .join(Upload, Upload.agency_id == Agency.id)
         .where(Agency.round_id == round_id)
         .order_by(Agency.label)
     )
+    if agency_ids is not None:
+        statement = statement.where(Agency.id.in_(list(agency_ids)))
     if session.get_bind().dialect.driver == "psycopg":
         yield from _stream_binary(session, statement)
         return
@@ -619,7 +683,9 @@ def _stream_binary(session: Session, statement: Any) -> Iterator[tuple[str, int,
     """PostgreSQL: the rows through a server-side cursor in binary format (bytea as raw bytes,
     not hex text: a quarter of the time for multi-megabyte uploads)."""
     connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect)
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     driver: Any = connection.connection.driver_connection
     with driver.cursor(name="matcher_stream_uploads", binary=True) as cursor:
         cursor.itersize = 1

@@ -219,6 +219,23 @@ def _parse_header(meta: dict[bytes, bytes] | None, source: str | None) -> Hashed
         ) from None
 
 
+def _footer_header(stream: Any, label: str | None) -> HashedFileHeader:
+    """The validated header from a Parquet footer (no column is decoded)."""
+    try:
+        file_meta = pq.read_metadata(stream).metadata
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise HashedFileError(
+            "cannot read hashed file (not a Parquet file, or truncated)", file=label
+        ) from exc
+    return _parse_header(file_meta, label)
+
+
+def read_header(source: Path | str | bytes) -> HashedFileHeader:
+    """Read and validate only the header of a hashed file (from the footer; columns unread)."""
+    label = str(source) if isinstance(source, (str, Path)) else None
+    return _footer_header(io.BytesIO(source) if isinstance(source, bytes) else source, label)
+
+
 def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
     """Read and validate a hashed file from a path, bytes or a binary stream.
 
@@ -228,15 +245,11 @@ def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
     """
     label = str(source) if isinstance(source, (str, Path)) else None
     stream: Any = io.BytesIO(source) if isinstance(source, bytes) else source
-    unreadable = "cannot read hashed file (not a Parquet file, or truncated)"
     start = 0 if isinstance(source, (str, Path, bytes)) else stream.tell()
-    try:
-        file_meta = pq.read_metadata(stream).metadata
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise HashedFileError(unreadable, file=label) from exc
-    header = _parse_header(file_meta, label)
+    header = _footer_header(stream, label)
     if not isinstance(source, (str, Path)):
         stream.seek(start)
+    unreadable = "cannot read hashed file (not a Parquet file, or truncated)"
     try:
         frame = pl.read_parquet(source if isinstance(source, (str, Path)) else stream)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:

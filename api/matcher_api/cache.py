@@ -1,0 +1,97 @@
+"""Parsed uploads kept beside the database, so matching does not decode every file again.
+
+When an upload passes validation, its frame is also written here as an uncompressed Arrow IPC
+file named by the upload row's random ``cache_key``. The match worker memory-maps it (no
+decoding, no copy) instead of reading the Parquet bytes back from the database and decoding
+them. The database stays the only source of truth: a missing or unreadable cache file just
+means the worker decodes the stored upload as before. Replacing or purging an upload removes
+its file, and files no upload row names are removed when the service starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+logger = logging.getLogger("matcher_api.cache")
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+SUFFIX = ".arrow"
+
+
+def new_key() -> str:
+    """A fresh cache key for a new upload row (random: never reused for other content)."""
+    return secrets.token_hex(16)
+
+
+class UploadCache:
+    """A directory of parsed uploads, one Arrow IPC file per cache key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, key: str) -> Path:
+        """The file of a key (keys are 32 hex digits; anything else is refused)."""
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError("not a cache key")
+        return self.directory / f"{key}{SUFFIX}"
+
+    def write(self, key: str, frame: pl.DataFrame) -> bool:
+        """Store a validated upload's frame (temp file + rename); False if it could not be
+        written (the upload is still stored in the database and decoded from there)."""
+        target = self.path(key)
+        partial = target.with_suffix(".partial")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # View types (string_view, binary_view) are polars' own layout: read back without
+            # a conversion or a copy.
+            table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+            with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+                w.write_table(table)
+            os.replace(partial, target)
+        except OSError as exc:
+            logger.warning("could not cache a parsed upload (%s)", type(exc).__name__)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            return False
+        return True
+
+    def read(self, key: str | None) -> pl.DataFrame | None:
+        """The cached frame of a key, memory-mapped; None if absent or unreadable."""
+        if key is None or not KEY_PATTERN.fullmatch(key):
+            return None
+        try:
+            source = pa.memory_map(str(self.path(key)))
+            table = pa.ipc.open_file(source).read_all()
+        except (OSError, pa.ArrowException):
+            return None
+        frame = pl.from_arrow(table)
+        return frame if isinstance(frame, pl.DataFrame) else None
+
+    def remove(self, keys: Iterable[str | None]) -> None:
+        """Delete the files of these keys (those that exist)."""
+        for key in keys:
+            if key is not None and KEY_PATTERN.fullmatch(key):
+                with contextlib.suppress(OSError):
+                    self.path(key).unlink(missing_ok=True)
+
+    def prune(self, keep: Iterable[str | None]) -> int:
+        """Delete every file whose key is not in ``keep`` (left by a crash or an old
+        instance); returns how many were deleted."""
+        wanted = {f"{key}{SUFFIX}" for key in keep if key is not None}
+        removed = 0
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.directory):
+                if entry.name not in wanted and entry.name.endswith((SUFFIX, ".partial")):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed

@@ -58,14 +58,6 @@ def test_name_grams(texts: list[str], q: int) -> None:
         assert a.tolist() == b.tolist()
 
 
-@given(U64, U64, st.lists(st.tuples(st.integers(0, 10**12 - 1), st.integers(0, 2)), max_size=10))
-def test_id_tokens(k0: int, k1: int, rows: list[tuple[int, int]]) -> None:
-    numbers = np.array([r[0] for r in rows], dtype=np.uint64)
-    kinds = np.array([r[1] for r in rows], dtype=np.uint8)
-    got = K.id_tokens(np.uint64(k0), np.uint64(k1), numbers, kinds)
-    assert got.tolist() == R.id_tokens(k0, k1, numbers, kinds).tolist()
-
-
 @st.composite
 def csr(draw: st.DrawFn, n: int, max_per_row: int, values: st.SearchStrategy[int]) -> tuple:
     """Offsets (n + 1) and flat uint64 values of a ragged array with n rows."""

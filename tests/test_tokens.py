@@ -1,26 +1,35 @@
 """Exact match keys: determinism, round separation, order independence, typo tolerance, blocks.
 
-The contract (tokens.py, v2): ``name_tokens`` are exact links and carry only birth date + a
-given name + the surname or a surname part; a typo in one field shares no name token, only a
-block, so the fuzzy pass decides (tests/test_linkage_hashing.py shows that it then links).
+The contract (tokens.py): ``name_tokens`` are exact links and carry only birth date + a given
+name + the surname or a surname part; a typo in one field shares no name token, only a block,
+so the fuzzy pass decides (tests/test_linkage_hashing.py shows that it then links).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import struct
 from datetime import date
 
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher import _hash_reference as reference
-from matcher._hash_kernels import NAME_FULL
+from matcher._hash_kernels import ID_TAG, NAME_FULL
 from matcher.keys import RoundKeys
+from matcher.names import fold
 from matcher.tokens import NameWords, compute_tokens, date_words, name_columns
 from tests.strategies import normalised_records, records_frame
 
 SECRET = bytes(range(32))
 KEYS = RoundKeys.derive(SECRET, "round-1")
+
+
+def _hmac64(purpose: str, message: bytes) -> int:
+    """The issue's match key: HMAC-SHA256 under a round sub-key, first 8 bytes, little-endian."""
+    digest = hmac.new(KEYS.subkey(purpose), message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "little")
 
 
 def _tokens(records: pl.DataFrame, keys: RoundKeys = KEYS) -> pl.DataFrame:
@@ -120,8 +129,6 @@ def test_one_part_of_a_double_surname_shares() -> None:
 def test_name_tokens_match_a_reference_of_the_construction(records: pl.DataFrame) -> None:
     names = name_columns(records)
     word, _ = NameWords(KEYS).words(names.names)
-    k0, k1 = (int(k) for k in KEYS.sip_key("token/name"))
-    s0, s1 = (int(k) for k in KEYS.sip_key("words/surname"))
     dates = date_words(records["birth_date"])
     got = _tokens(records)["name_tokens"].to_list()
     for i in range(records.height):
@@ -133,13 +140,36 @@ def test_name_tokens_match_a_reference_of_the_construction(records: pl.DataFrame
         expect: list[int] = []
         if d and parts:
             padded = [*parts, 0, 0, 0][:3]
-            full = parts[0] if len(parts) == 1 else reference.sip4(s0, s1, len(parts), *padded)
-            expect = [reference.sip4(k0, k1, NAME_FULL, d, g, full) for g in given_words]
+            full = (
+                parts[0]
+                if len(parts) == 1
+                else _hmac64("words/surname", struct.pack("<4Q", len(parts), *padded))
+            )
+            expect = [_name_token(d, g, full) for g in given_words]
             if len(parts) > 1:
-                expect += [
-                    reference.sip4(k0, k1, NAME_FULL, d, g, p) for g in given_words for p in parts
-                ]
+                expect += [_name_token(d, g, p) for g in given_words for p in parts]
         assert got[i] == expect
+
+
+def _name_token(d: int, g: int, s: int) -> int:
+    return _hmac64("token/name", struct.pack("<4Q", NAME_FULL, d, g, s))
+
+
+@given(normalised_records())
+def test_match_keys_are_hmac_sha256_of_the_documented_messages(records: pl.DataFrame) -> None:
+    """Identity token = HMAC-SHA256(K_token/id, tag, type, number); name words likewise."""
+    kinds = {"personnummer": 1, "samordningsnummer": 2}
+    got = _tokens(records)["id_token"].to_list()
+    for i, (pnr, kind) in enumerate(zip(records["pnr"], records["pnr_kind"], strict=True)):
+        want = None
+        if pnr is not None:
+            want = _hmac64("token/id", struct.pack("<3Q", ID_TAG, kinds[kind], int(pnr)))
+        assert got[i] == want
+    names = name_columns(records)
+    word, _ = NameWords(KEYS).words(names.names)
+    for name, w in zip(names.names, word, strict=True):
+        assert int(w) == _hmac64("words/name", name.encode())
+        assert fold(name) == name
 
 
 def test_a_typo_in_any_one_field_is_never_an_exact_link() -> None:

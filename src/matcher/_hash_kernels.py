@@ -206,19 +206,6 @@ def name_grams(data: np.ndarray, offsets: np.ndarray, q: int, pad: int):  # type
 
 
 @numba.njit(**JIT)
-def id_tokens(k0: np.uint64, k1: np.uint64, numbers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Identity-number tokens: ``sip4(ID_TAG, kind, number, 0)``; 0 where ``kinds`` is 0."""
-    n = numbers.shape[0]
-    out = np.zeros(n, np.uint64)
-    tag = np.uint64(ID_TAG)
-    zero = np.uint64(0)
-    for i in range(n):
-        if kinds[i] != 0:
-            out[i] = sip4(k0, k1, tag, np.uint64(kinds[i]), numbers[i], zero)
-    return out
-
-
-@numba.njit(**JIT)
 def name_token_messages(
     dates: np.ndarray,
     g_off: np.ndarray,

@@ -16,7 +16,6 @@ from matcher._hash_kernels import (
     BLOCK_PAIR_NAMES,
     BLOCK_YEAR_GIVEN,
     BLOCK_YEAR_SURNAME,
-    ID_TAG,
     NAME_FULL,
 )
 
@@ -114,17 +113,6 @@ def name_grams(
         np.array(gram_off, dtype=np.int64),
         np.array(w0, dtype=np.uint64),
         np.array(w1, dtype=np.uint64),
-    )
-
-
-def id_tokens(k0: int, k1: int, numbers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Identity-number tokens: ``sip4(ID_TAG, kind, number, 0)``; 0 where ``kinds`` is 0."""
-    return np.array(
-        [
-            sip4(k0, k1, ID_TAG, int(kind), int(num), 0) if kind else 0
-            for num, kind in zip(numbers, kinds, strict=True)
-        ],
-        dtype=np.uint64,
     )
 
 

@@ -47,6 +47,14 @@ def test_published_vectors() -> None:
         assert got.tolist() == [int.from_bytes(bytes.fromhex(digest)[:8], "little")]
 
 
+def test_block_boundaries() -> None:
+    blobs = [bytes(range(n)) for n in (0, 55, 56, 63, 64, 119, 120)]
+    for key in (b"", bytes(63), bytes(64), bytes(65), b"\x01" * 100):
+        istate, ostate = K.hmac_states(key)
+        got = K.hmac_strings(istate, ostate, *_buffer(blobs))
+        assert got.tolist() == [_want(key, b) for b in blobs]
+
+
 @settings(max_examples=25)
 @given(st.binary(max_size=300))
 def test_sha256_bytes(data: bytes) -> None:

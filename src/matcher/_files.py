@@ -6,14 +6,31 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def stage(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write`` on a temporary sibling of ``path`` and return it, for `commit` later.
+
+    On failure the temporary file is removed; ``path`` itself is never touched here.
+    """
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def commit(tmp: Path, path: Path) -> None:
+    """Rename a staged file into place (atomic on one file system); remove it if that fails."""
+    try:
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write`` on a temporary sibling of ``path``, then rename it into place.
 
     On any failure the temporary file is removed and an existing ``path`` is left untouched.
     """
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    commit(stage(path, write), path)

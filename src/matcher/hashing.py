@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from matcher import __version__
-from matcher._files import write_atomic
+from matcher._files import commit, stage, write_atomic
 from matcher.encodings import BloomEncoder
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.exports import read_export
@@ -120,8 +120,12 @@ def hash_records(
     reference_date: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
+    refs: pl.Series | None = None,
 ) -> tuple[HashedFile, pl.DataFrame]:
-    """Hash normalised records: the hashed file (header + frame) and the local map frame."""
+    """Hash normalised records: the hashed file (header + frame) and the local map frame.
+
+    ``refs`` (from `new_refs`, one per record) lets a caller write the map before hashing ends.
+    """
     records = _check_records(records)
     if not agency or len(agency) > 100 or not agency.isprintable():
         raise ConfigError("the agency label must be 1 to 100 printable characters", reason="agency")
@@ -141,7 +145,10 @@ def hash_records(
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
     all_names = name_columns(records)  # each distinct name folded once for the whole run
-    refs = new_refs(records.height)
+    if refs is None:
+        refs = new_refs(records.height)
+    elif refs.len() != records.height:
+        raise ConfigError("one ref per record is needed", reason="refs")
     parts: list[pl.DataFrame] = []
     total = records.height
     if progress is not None:
@@ -170,8 +177,12 @@ def hash_records(
         if parts
         else pl.DataFrame(schema=HASHED_SCHEMA)
     )
-    local_map = pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
-    return HashedFile(header=header, frame=frame), local_map
+    return HashedFile(header=header, frame=frame), _local_map(refs, records)
+
+
+def _local_map(refs: pl.Series, records: pl.DataFrame) -> pl.DataFrame:
+    """The local map: ref → the agency's record id and input row."""
+    return pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
 
 
 def _warm_kernels() -> None:
@@ -253,20 +264,47 @@ def hash_export(
             file=input_path,
             reason="no_rows",
         )
-    hashed, local_map = hash_records(
-        records,
-        secret=secret,
-        round_id=round_id,
-        agency=agency,
-        params=params,
-        reference_date=reference_date,
-        chunk_rows=chunk_rows,
-        progress=progress,
-    )
-    write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
-    # lz4: a third of zstd's time on the random refs, for a local file about twice the size
-    write_atomic(outputs["map"], lambda p: local_map.write_parquet(p, compression="lz4"))
-    write_atomic(outputs["rejects"], lambda p: write_rejects(rejects, p))
+    refs = new_refs(records.height)
+    local_map = _local_map(refs, records)
+
+    def stage_map_and_rejects() -> list[tuple[Path, Path]]:
+        # lz4: a third of zstd's time on the random refs, for a local file about twice the size
+        staged = [stage(outputs["map"], lambda p: local_map.write_parquet(p, compression="lz4"))]
+        try:
+            staged.append(stage(outputs["rejects"], lambda p: write_rejects(rejects, p)))
+        except BaseException:
+            staged[0].unlink(missing_ok=True)
+            raise
+        return list(zip(staged, (outputs["map"], outputs["rejects"]), strict=True))
+
+    # The map and the rejects are written to temporary files while the records are hashed, and
+    # renamed into place only once the hashed file is written.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(stage_map_and_rejects)
+        try:
+            hashed, _ = hash_records(
+                records,
+                secret=secret,
+                round_id=round_id,
+                agency=agency,
+                params=params,
+                reference_date=reference_date,
+                chunk_rows=chunk_rows,
+                progress=progress,
+                refs=refs,
+            )
+        except BaseException:
+            _discard(side)
+            raise
+    staged = side.result()
+    try:
+        write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in staged:
+        commit(tmp, final)
     return HashSummary(
         rows_read=export.info.n_rows + export.rejects["row"].n_unique(),
         rows_hashed=records.height,
@@ -278,6 +316,13 @@ def hash_export(
         reference_date=reference_date,
         rows_with_id=int(hashed.frame["id_token"].is_not_null().sum()),
     )
+
+
+def _discard(staging: Future[list[tuple[Path, Path]]]) -> None:
+    """Remove the temporary files of a staging job (after it ends) that will not be committed."""
+    if staging.exception() is None:
+        for tmp, _ in staging.result():
+            tmp.unlink(missing_ok=True)
 
 
 def _count(rejects: pl.DataFrame, action: str) -> dict[str, int]:

@@ -564,11 +564,13 @@ def replace_upload(
         key_check=header.key_check,
         header_json=header.model_dump_json(),
         uploaded_at=now,
-        content=content,
+        content=func.zeroblob(len(content)) if _is_sqlite(session) else content,
         cache_key=cache_key,
     )
     session.add(upload)
     session.flush()
+    if _is_sqlite(session):
+        _write_blob(session, "uploads", "content", upload.id, content)
     cache = upload_cache(session)
     if cache is not None and previous:
         # Once committed (a rolled-back replacement keeps the old upload, and its copy).
@@ -584,6 +586,18 @@ def replace_upload(
         stale_results=int(stale.rowcount or 0),  # type: ignore[attr-defined]
     )
     return upload
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _write_blob(session: Session, table: str, column: str, row_id: int, content: bytes) -> None:
+    """SQLite: fill a row's ``zeroblob`` in place through the blob API, within the session's
+    transaction (32 MB: about 50 ms against about 90 ms for binding the bytes to the INSERT)."""
+    driver: Any = session.connection().connection.driver_connection
+    with driver.blobopen(table, column, row_id) as blob:
+        blob.write(content)
 
 
 @dataclass(frozen=True)

@@ -478,7 +478,7 @@ def _read_csv(
             row=None if first is None else text.count("\n", 0, first.start()) + 1,
             reason="binary_content",
         )
-    if not text.strip():
+    if not text or text.isspace():
         raise InputFileError("the file is empty", file=path, reason="empty_file")
     head_lines = [ln.rstrip("\r") for ln in text[: 1 << 16].split("\n")[:_SNIFF_LINES]]
     sep = separator if separator is not None else _sniff_separator(head_lines)
@@ -724,7 +724,7 @@ def read_export(
             data = path.read_bytes()
         except OSError as exc:
             raise InputFileError("cannot read the file", file=path, reason="io") from exc
-        if not data.strip():
+        if not data or data.isspace():  # isspace stops at the first other byte; no copy
             raise InputFileError("the file is empty", file=path, reason="empty_file")
         grid, headers, header_row, rejects, used_encoding, used_sep = _read_csv(
             path, data, encoding=encoding, separator=separator, overrides=overrides

@@ -145,6 +145,7 @@ def hash_records(
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
     all_names = name_columns(records)  # each distinct name folded once for the whole run
+    all_dates = date_words(records["birth_date"])
     if refs is None:
         refs = new_refs(records.height)
     elif refs.len() != records.height:
@@ -155,9 +156,10 @@ def hash_records(
         progress(0, total)
     for start in range(0, total, chunk_rows):
         chunk = records.slice(start, chunk_rows)
-        names = all_names.rows(start, start + chunk.height)
-        tokens = compute_tokens(chunk, keys, names=names, words=words)
-        bloom = encoder.encode(names, date_words(chunk["birth_date"]))
+        end = start + chunk.height
+        names, dates = all_names.rows(start, end), all_dates[start:end]
+        tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
+        bloom = encoder.encode(names, dates)
         parts.append(
             pl.DataFrame(
                 [

@@ -303,17 +303,19 @@ def compute_tokens(
     *,
     names: NameColumns | None = None,
     words: NameWords | None = None,
+    dates: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """The ``id_token``, ``name_tokens`` and ``block_tokens`` columns for normalised records.
 
     ``name_tokens`` are exact links (birth date + a given name + the surname or a surname part);
     ``block_tokens`` only propose candidate pairs for the fuzzy pass (module docstring).
+    ``names``, ``words`` and ``dates`` (`date_words`) may come precomputed for a whole run.
     """
     names = names if names is not None else name_columns(records)
     words = words if words is not None else NameWords(keys)
     word, pre = words.words(names.names)
     n = records.height
-    dates = date_words(records["birth_date"])
+    dates = dates if dates is not None else date_words(records["birth_date"])
 
     numbers, kinds = _identity_numbers(records)
     valid = kinds != 0

@@ -243,8 +243,9 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
     with store.transaction(factory) as session:
         if session.get(store.Round, round_id) is None:  # purged while matching
             return
-        now = _now()
-        store.store_results(session, round_id, agency_views=blobs, case_list=listing, now=now)
+        store.store_results(session, round_id, agency_views=blobs, case_list=listing, now=_now())
+        session.flush()
+        now = _now()  # finished: the results are written (the commit follows at once)
         store.set_job_status(
             session,
             job_id,

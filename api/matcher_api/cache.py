@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mmap
 import os
 import re
 import secrets
@@ -25,6 +26,7 @@ logger = logging.getLogger("matcher_api.cache")
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 SUFFIX = ".arrow"
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
 def new_key() -> str:
@@ -65,13 +67,18 @@ class UploadCache:
         return True
 
     def read(self, key: str | None) -> pl.DataFrame | None:
-        """The cached frame of a key, memory-mapped; None if absent or unreadable."""
+        """The cached frame of a key, memory-mapped; None if absent or unreadable.
+
+        The mapping is populated at once (MAP_POPULATE: its pages come from the page cache
+        here, not on first touch), so that loading costs what it costs where it happens.
+        """
         if key is None or not KEY_PATTERN.fullmatch(key):
             return None
         try:
-            source = pa.memory_map(str(self.path(key)))
-            table = pa.ipc.open_file(source).read_all()
-        except (OSError, pa.ArrowException):
+            with self.path(key).open("rb") as file:
+                mapped = mmap.mmap(file.fileno(), 0, flags=_MAP_FLAGS, prot=mmap.PROT_READ)
+            table = pa.ipc.open_file(pa.py_buffer(mapped)).read_all()
+        except (OSError, ValueError, pa.ArrowException):
             return None
         frame = pl.from_arrow(table)
         return frame if isinstance(frame, pl.DataFrame) else None

@@ -15,7 +15,7 @@ from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
 from matcher.hashing import hash_export, hash_records, new_refs
 from matcher.keys import RoundKeys
-from matcher.tokens import TOKEN_KINDS
+from matcher.tokens import PARALLEL_MIN_ROWS, TOKEN_KINDS
 from tests.strategies import normalised_records, records_frame
 
 SECRET = bytes(range(32))
@@ -43,6 +43,26 @@ def _people(n: int) -> pl.DataFrame:
     return records_frame([person] * n)
 
 
+def _synthetic_records(n: int) -> pl.DataFrame:
+    """``n`` varied records: names from small lists, dates over 18 years, some numbers."""
+    given = ["anna", "erik", "maria", "ali", "sara", "jonas", "emma", "noah"]
+    surname = ["berg", "lind", "andersson", "nilsson", "ek", "holm"]
+    people = [
+        {
+            "record_id": str(i),
+            "pnr": f"2010{i % 10_000:08d}" if i % 3 else None,
+            "pnr_kind": "personnummer" if i % 3 else None,
+            "given_names": [given[i % 8], given[(i // 8) % 8]][: 1 + i % 2],
+            "surnames": [surname[(i // 64) % 6], surname[i % 6]][: 1 + (i % 5 == 0)],
+            "birth_date": date(2005 + i % 18, 1 + i % 12, 1 + i % 28) if i % 7 else None,
+            "signal": None,
+            "signal_date": None,
+        }
+        for i in range(n)
+    ]
+    return records_frame(people)
+
+
 def _hash(records: pl.DataFrame, **kwargs):  # type: ignore[no-untyped-def]
     return hash_records(records, secret=SECRET, round_id="r1", agency="skola", **kwargs)
 
@@ -68,6 +88,15 @@ def test_chunks_do_not_change_the_result(records: pl.DataFrame, chunk: int) -> N
     whole, _ = _hash(records)
     parts, _ = _hash(records, chunk_rows=chunk)
     columns = ["id_token", "name_tokens", "block_tokens", "bloom", "signal", "signal_date"]
+    assert parts.frame.select(columns).equals(whole.frame.select(columns))
+
+
+def test_chunks_side_by_side_equal_one_parallel_pass() -> None:
+    """Chunks hashed in a thread pool (sequential kernels) = one chunk (parallel kernels)."""
+    records = _synthetic_records(2 * PARALLEL_MIN_ROWS + 17)
+    whole, _ = _hash(records, chunk_rows=records.height)
+    parts, _ = _hash(records, chunk_rows=PARALLEL_MIN_ROWS // 2)
+    columns = ["id_token", "name_tokens", "block_tokens", "bloom"]
     assert parts.frame.select(columns).equals(whole.frame.select(columns))
 
 

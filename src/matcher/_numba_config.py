@@ -6,6 +6,7 @@ Kernels take their options from :data:`JIT` (sequential) or :data:`JIT_PARALLEL`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,3 +50,23 @@ def threads_for(items: int) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+_local = threading.local()
+
+
+@contextmanager
+def sequential_kernels() -> Iterator[None]:
+    """In this block, on this thread, `use_parallel` says no: for work already spread over
+    threads (chunks hashed side by side), so kernels never nest thread pools."""
+    before = getattr(_local, "sequential", False)
+    _local.sequential = True
+    try:
+        yield
+    finally:
+        _local.sequential = before
+
+
+def use_parallel(items: int, min_items: int = PARALLEL_MIN_ITEMS) -> bool:
+    """Whether to call a kernel's ``*_parallel`` driver for ``items`` items on this thread."""
+    return items >= min_items and not getattr(_local, "sequential", False)

@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from matcher import _hash_kernels as kernels
 from matcher._arrow import utf8_buffers
+from matcher._numba_config import use_parallel
 from matcher.errors import ConfigError
 from matcher.hashed_file import EncodingParams
 from matcher.keys import RoundKeys
@@ -277,6 +278,7 @@ class BloomEncoder:
             words,
         )
         out = np.zeros((n, words), np.uint64)
-        kernel = kernels.bloom_bits_parallel if n >= PARALLEL_MIN_ROWS else kernels.bloom_bits
+        many = use_parallel(n, PARALLEL_MIN_ROWS)
+        kernel = kernels.bloom_bits_parallel if many else kernels.bloom_bits
         kernel(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out)
         return out

@@ -4,8 +4,8 @@
 :class:`~matcher.hashed_file.HashedFile` and the local map (``ref``, ``record_id``, ``row``).
 `hash_export` runs the whole steward side from an export file to the three output files, each
 written atomically (temporary file + rename), never over an existing file unless asked, and never
-touching the input. Records are processed in chunks so a progress callback can advance and memory
-stays bounded; the callback receives ``(rows done, rows total)``.
+touching the input. Records are processed in chunks, one per core at a time, so a progress
+callback can advance; the callback receives ``(rows done, rows total)``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from matcher import __version__
 from matcher._files import commit, stage, write_atomic
+from matcher._numba_config import sequential_kernels
 from matcher.encodings import BloomEncoder
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.exports import read_export
@@ -55,7 +56,7 @@ __all__ = [
     "new_refs",
 ]
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
 REF_BYTES = 8
 #: Columns `hash_records` needs (matcher.normalise's output contract).
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -150,36 +151,60 @@ def hash_records(
         refs = new_refs(records.height)
     elif refs.len() != records.height:
         raise ConfigError("one ref per record is needed", reason="refs")
-    parts: list[pl.DataFrame] = []
-    total = records.height
-    if progress is not None:
-        progress(0, total)
-    for start in range(0, total, chunk_rows):
+    words.words(all_names.names)  # computed once here, before the chunks share it
+
+    def hash_chunk(start: int) -> pl.DataFrame:
         chunk = records.slice(start, chunk_rows)
         end = start + chunk.height
         names, dates = all_names.rows(start, end), all_dates[start:end]
         tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
-        bloom = encoder.encode(names, dates)
-        parts.append(
-            pl.DataFrame(
-                [
-                    refs.slice(start, chunk.height),
-                    pl.repeat(agency, chunk.height, dtype=pl.Utf8, eager=True).alias("agency"),
-                    chunk["signal"],
-                    chunk["signal_date"],
-                    *tokens.get_columns(),
-                    bloom,
-                ]
-            )
+        return pl.DataFrame(
+            [
+                refs.slice(start, chunk.height),
+                pl.repeat(agency, chunk.height, dtype=pl.Utf8, eager=True).alias("agency"),
+                chunk["signal"],
+                chunk["signal_date"],
+                *tokens.get_columns(),
+                encoder.encode(names, dates),
+            ]
         )
-        if progress is not None:
-            progress(start + chunk.height, total)
+
+    total = records.height
+    starts = range(0, total, chunk_rows)
+    if progress is not None:
+        progress(0, total)
+    parts: list[pl.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
+        for part in pool.map(_sequential_if_pooled(hash_chunk, len(starts)), starts):
+            parts.append(part)
+            if progress is not None:
+                progress(sum(p.height for p in parts), total)
     frame = (
         pl.concat(parts).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
         if parts
         else pl.DataFrame(schema=HASHED_SCHEMA)
     )
     return HashedFile(header=header, frame=frame), _local_map(refs, records)
+
+
+def _workers(chunks: int) -> int:
+    """Chunks hashed side by side: one per core (at most 2 in flight per core is no faster)."""
+    return max(1, min(chunks, os.cpu_count() or 1))
+
+
+def _sequential_if_pooled(
+    work: Callable[[int], pl.DataFrame], chunks: int
+) -> Callable[[int], pl.DataFrame]:
+    """``work`` with sequential kernels when several chunks run at once (one thread each; the
+    kernels release the GIL), else as it is (one chunk: the kernels use every core)."""
+    if _workers(chunks) == 1:
+        return work
+
+    def sequential(start: int) -> pl.DataFrame:
+        with sequential_kernels():
+            return work(start)
+
+    return sequential
 
 
 def _local_map(refs: pl.Series, records: pl.DataFrame) -> pl.DataFrame:

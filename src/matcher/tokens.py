@@ -88,6 +88,7 @@ import pyarrow.compute as pc
 from matcher import _hash_kernels as kernels
 from matcher import _hmac_kernels as hmac_kernels
 from matcher._arrow import utf8_buffers
+from matcher._numba_config import use_parallel
 from matcher.keys import RoundKeys
 from matcher.names import fold_expr
 
@@ -195,7 +196,7 @@ class _HmacKey:
     def words(self, rows: np.ndarray) -> np.ndarray:
         """Truncated HMAC of each row of ``uint64[n, m]`` (all cores for large inputs)."""
         rows = np.ascontiguousarray(rows, dtype=np.uint64)
-        many = rows.shape[0] >= PARALLEL_MIN_ROWS
+        many = use_parallel(rows.shape[0], PARALLEL_MIN_ROWS)
         kernel = hmac_kernels.hmac_words_parallel if many else hmac_kernels.hmac_words
         return kernel(self.inner, self.outer, rows)
 
@@ -330,7 +331,7 @@ def compute_tokens(
     strong = _strong_name_tokens(_HmacKey(keys.subkey("token/name")), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")
     block_out = np.zeros((n, kernels.MAX_BLOCK_TOKENS), np.uint64)
-    parallel = n >= PARALLEL_MIN_ROWS
+    parallel = use_parallel(n, PARALLEL_MIN_ROWS)
     block_kernel = kernels.block_tokens_parallel if parallel else kernels.block_tokens
     block_counts = block_kernel(
         block_k0,

@@ -39,7 +39,10 @@ from datetime import date
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from matcher import _identity_kernels as _K
+from matcher._arrow import utf8_buffers
 from matcher.rejects import Reason
 
 __all__ = [
@@ -71,9 +74,6 @@ APOSTROPHES = "'\u2018\u2019\u02bc`\u00b4"
 _WS_RE = f"[{WHITESPACE}]"
 _DASH_RE = f"[{DASHES}]"
 _LEAD_APOS_RE = f"^[{APOSTROPHES}]+"
-_NON_ASCII_RE = r"[^\x00-\x7f]"
-_ASCII_WS_RE = "[" + "".join(ch for ch in WHITESPACE if ch.isascii()) + "]"
-_ASCII_LEAD_APOS_RE = "^[" + "".join(ch for ch in APOSTROPHES if ch.isascii()) + "]+"
 _SHAPE_RE = r"^([0-9]{2})?([0-9]{6})([-+]?)([0-9]{4})$"
 _NINE_RE = r"^[0-9]{9}$"
 _FLOAT_RE = r"^[0-9]+(?:[.,][0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$"
@@ -81,6 +81,10 @@ _OTHER_RE = r"[^0-9+\-.,:/]"
 _DIGIT_RE = r"[0-9]"
 
 _NATIONAL_CENTURIES = (18, 19, 20)
+
+# Labels of the kernel's kind and reason codes (code 0: null).
+_KIND_LABELS = pl.Series([None, KIND_PERSONNUMMER, KIND_SAMORDNINGSNUMMER], dtype=pl.String)
+_REASON_LABELS = pl.Series([None, *(r.value for r in _K.REASONS)], dtype=pl.String)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,11 @@ def parse_identity_number(text: str | None, reference_date: date) -> ParsedId | 
     """
     if text is None:
         return None
-    s = _clean(text)
+    return parse_cleaned_identity_number(_clean(text), reference_date)
+
+
+def parse_cleaned_identity_number(s: str, reference_date: date) -> ParsedId | Reason | None:
+    """`parse_identity_number` of a value already cleaned (NFKC, dashes, spaces, apostrophes)."""
     if not s:
         return None
     if s[0] in "=+@":
@@ -193,132 +201,44 @@ def parse_identity_number(text: str | None, reference_date: date) -> ParsedId | 
 
 
 def parse_identity_numbers(values: pl.Series, reference_date: date) -> pl.DataFrame:
-    """Vectorised `parse_identity_number` over a string column, in polars expressions.
+    """Vectorised `parse_identity_number` over a string column (a Numba kernel, one pass).
 
     Returns a frame aligned with ``values`` with columns ``pnr`` (canonical, only when usable),
     ``pnr_kind``, ``pnr_birth_date`` and ``pnr_reason`` (set for failures and for warnings; a
     warning is a reason on a row whose ``pnr`` is not null).
     """
-    ref = reference_date
-    ref_key = ref.year * 10_000 + ref.month * 100 + ref.day
-    c = pl.col
     raw = values.cast(pl.String)
-    frame = pl.LazyFrame({"raw": raw})
-    if raw.str.contains(_NON_ASCII_RE).any():
-        s = (
-            c("raw")
+    data, offsets = utf8_buffers(raw)
+    if (data >= 0x80).any():
+        # Unicode cleaning in polars; the kernel does the rest (for ASCII text it is the same)
+        cleaned = raw.to_frame("s").select(
+            pl.col("s")
             .str.normalize("NFKC")
             .str.replace_all(_DASH_RE, "-")
             .str.replace_all(_WS_RE, "")
             .str.replace(_LEAD_APOS_RE, "")
         )
-    else:  # the same cleaning for ASCII-only text: NFKC is the identity, no dash is ASCII
-        s = c("raw").str.replace_all(_ASCII_WS_RE, "").str.replace(_ASCII_LEAD_APOS_RE, "")
-    frame = frame.with_columns(s=s).with_columns(
-        nine=c("s").str.contains(_NINE_RE),
+        data, offsets = utf8_buffers(cleaned.to_series())
+    n = len(raw)
+    pnr = np.empty(n * _K.PNR_BYTES, np.uint8)
+    pnr_offsets = np.empty(n + 1, np.int64)
+    birth_days = np.empty(n, np.int32)
+    kinds = np.empty(n, np.uint8)
+    reasons = np.empty(n, np.uint8)
+    ref = reference_date
+    _K.parse_ids(
+        data, offsets, ref.year, ref.month, ref.day, pnr, pnr_offsets, birth_days, kinds, reasons
     )
-    shaped = pl.when(c("nine")).then(pl.lit("0") + c("s")).otherwise(c("s"))
-    groups = shaped.str.extract_groups(_SHAPE_RE)
-    frame = frame.with_columns(
-        g=groups,
-        empty=c("s").is_null() | (c("s").str.len_chars() == 0),
-    ).with_columns(
-        matched=c("g").struct.field("4").is_not_null(),
-        century=c("g").struct.field("1").cast(pl.Int32),
-        sep=c("g").struct.field("3"),
-        d10=c("g").struct.field("2") + c("g").struct.field("4"),
+    validity = pa.py_buffer(np.packbits(kinds != 0, bitorder="little"))
+    pnr_arrow = pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(pnr_offsets), pa.py_buffer(pnr), validity
     )
-    d10 = c("d10")
-    n = d10.cast(pl.Int64)
-
-    def digit(i: int) -> pl.Expr:
-        return (n // (10 ** (9 - i))) % 10
-
-    def doubled(i: int) -> pl.Expr:
-        d = digit(i) * 2
-        return pl.when(d > 9).then(d - 9).otherwise(d)
-
-    luhn_sum = sum((doubled(i) if i % 2 == 0 else digit(i)) for i in range(9))
-    luhn_ok = (10 - luhn_sum % 10) % 10 == digit(9)
-    frame = frame.with_columns(
-        yy=d10.str.slice(0, 2).cast(pl.Int32),
-        month=d10.str.slice(2, 2).cast(pl.Int32),
-        raw_day=d10.str.slice(4, 2).cast(pl.Int32),
-        luhn_ok=luhn_ok,
-    ).with_columns(
-        snr=(c("raw_day") >= 61) & (c("raw_day") <= 91),
+    born_arrow = pa.Array.from_buffers(pa.date32(), n, [validity, pa.py_buffer(birth_days)])
+    return pl.DataFrame(
+        {
+            "pnr": pl.Series(pnr_arrow),
+            "pnr_kind": _KIND_LABELS.gather(kinds),
+            "pnr_birth_date": pl.Series(born_arrow),
+            "pnr_reason": _REASON_LABELS.gather(reasons),
+        }
     )
-    frame = frame.with_columns(
-        day=pl.when(c("snr")).then(c("raw_day") - 60).otherwise(c("raw_day")),
-    )
-    cand = pl.lit(ref.year) - (pl.lit(ref.year) - c("yy")) % 100
-    md_after = c("month") * 100 + c("day") > ref.month * 100 + ref.day
-    cand = pl.when((cand == ref.year) & md_after).then(cand - 100).otherwise(cand)
-    cand = pl.when(c("sep") == "+").then(cand - 100).otherwise(cand)
-    year = pl.when(c("century").is_not_null()).then(c("century") * 100 + c("yy")).otherwise(cand)
-    frame = (
-        frame.with_columns(year=year)
-        .with_columns(
-            born_key=c("year") * 10_000 + c("month") * 100 + c("day"),
-        )
-        .with_columns(
-            # year >= 0, month < 100 and day <= 31, so the key's 8 digits are exactly YYYYMMDD
-            born=pl.when((c("day") >= 1) & (c("day") <= 31))
-            .then(c("born_key").cast(pl.String).str.zfill(8).str.to_date("%Y%m%d", strict=False))
-            .otherwise(None),
-        )
-    )
-    not_national = (c("century").is_not_null() & ~c("century").is_in(_NATIONAL_CENTURIES)) | (
-        d10.str.slice(2, 1).cast(pl.Int32) >= 2
-    )
-    base_reason = (
-        pl.when(c("empty"))
-        .then(None)
-        .when(c("s").str.slice(0, 1).is_in(["=", "+", "@"]))
-        .then(pl.lit(Reason.CELL_FORMULA.value))
-        .when(~c("matched") & c("s").str.contains(_FLOAT_RE))
-        .then(pl.lit(Reason.PNR_FLOAT_FORMAT.value))
-        .when(~c("matched") & c("s").str.contains(_DIGIT_RE) & c("s").str.contains(_OTHER_RE))
-        .then(pl.lit(Reason.PNR_NOT_NATIONAL.value))
-        .when(~c("matched"))
-        .then(pl.lit(Reason.PNR_MALFORMED.value))
-        .when(not_national)
-        .then(pl.lit(Reason.PNR_NOT_NATIONAL.value))
-        .when(c("born").is_null())
-        .then(pl.lit(Reason.PNR_INVALID_DATE.value))
-        .when(~c("luhn_ok"))
-        .then(pl.lit(Reason.PNR_CHECKSUM.value))
-        .when(c("born_key") > ref_key)
-        .then(pl.lit(Reason.PNR_FUTURE_DATE.value))
-        .when((c("sep") == "+") & c("century").is_null())
-        .then(pl.lit(Reason.PNR_PLUS_ON_CHILD.value))
-        .otherwise(None)
-    )
-    frame = frame.with_columns(base_reason=base_reason).with_columns(
-        usable=~c("empty") & c("base_reason").is_null()
-    )
-    plus_warn = (
-        (c("sep") == "+") & c("century").is_not_null() & (c("born_key") + 1_000_000 > ref_key)
-    )
-    reason = (
-        pl.when(c("nine"))
-        .then(pl.lit(Reason.PNR_LEADING_ZERO_DROPPED.value))
-        .when(c("usable") & plus_warn)
-        .then(pl.lit(Reason.PNR_PLUS_ON_CHILD.value))
-        .otherwise(c("base_reason"))
-    )
-    out = frame.select(
-        pnr=pl.when(c("usable"))
-        .then(c("year").cast(pl.String).str.zfill(4) + d10.str.slice(2))
-        .otherwise(None),
-        pnr_kind=pl.when(c("usable"))
-        .then(
-            pl.when(c("snr"))
-            .then(pl.lit(KIND_SAMORDNINGSNUMMER))
-            .otherwise(pl.lit(KIND_PERSONNUMMER))
-        )
-        .otherwise(None),
-        pnr_birth_date=pl.when(c("usable")).then(c("born")).otherwise(None),
-        pnr_reason=reason,
-    )
-    return out.collect()

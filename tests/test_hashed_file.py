@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
 from matcher.hashed_file import (
     HashedFileHeader,
+    HashedFileWriter,
     check_compatible,
     read_hashed,
     to_bytes,
@@ -43,6 +47,41 @@ def test_round_trip_path_and_bytes(tmp_path: Path) -> None:
     assert hashed.header.agency == "skola"
     assert hashed.frame.height == 3
     assert read_hashed(to_bytes(_header(), _frame())).frame.equals(hashed.frame)
+
+
+@given(st.lists(st.integers(0, 4), max_size=5))
+def test_written_in_runs_equals_written_at_once(runs: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        whole, parts = Path(tmp) / "whole.parquet", Path(tmp) / "parts.parquet"
+        n = sum(runs)
+        frame, header = _frame(n), _header(n)
+        write_hashed(whole, header, frame)
+        with HashedFileWriter(parts, header) as writer:
+            start = 0
+            for size in runs:
+                writer.write(frame.slice(start, size))
+                start += size
+        assert read_hashed(parts).frame.equals(read_hashed(whole).frame)
+        assert read_hashed(parts).header == read_hashed(whole).header
+
+
+def test_writer_refuses_a_short_file_or_repeated_refs_and_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "h.parquet"
+    write_hashed(path, _header(), _frame())
+    before = path.read_bytes()
+    short = HashedFileWriter(path, _header(4), overwrite=True)
+    with pytest.raises(HashedFileError, match="rows"), short as writer:
+        writer.write(_frame(3))
+    repeated = HashedFileWriter(path, _header(6), overwrite=True)
+    with pytest.raises(HashedFileError, match="not unique"), repeated as writer:
+        writer.write(_frame(3))
+        writer.write(_frame(3))  # the same refs again
+    failing = HashedFileWriter(path, _header(3), overwrite=True)
+    with pytest.raises(RuntimeError), failing as writer:
+        writer.write(_frame(3))
+        raise RuntimeError("the hashing failed")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.parquet"]
 
 
 def test_refuses_overwrite(tmp_path: Path) -> None:

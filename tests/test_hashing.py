@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher import hashing
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
 from matcher.hashing import hash_export, hash_records, new_refs
@@ -188,6 +189,25 @@ def test_hash_export_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     assert (tmp_path / "hashed.parquet").read_bytes() == first
     _export(tmp_path, overwrite=True)
     assert (tmp_path / "hashed.parquet").read_bytes() != first  # fresh random refs
+
+
+@pytest.mark.parametrize("failing", ["hashing", "map"])
+def test_a_failure_midway_leaves_the_old_outputs_and_no_partial_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    _export(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    if failing == "hashing":
+        monkeypatch.setattr(hashing, "compute_tokens", broken)
+    else:
+        monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    with pytest.raises(OSError, match="disk full"):
+        _export(tmp_path, overwrite=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_hash_export_never_writes_over_its_input(tmp_path: Path) -> None:

@@ -28,12 +28,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from matcher._files import write_atomic
+from matcher._files import commit
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
 
 FORMAT_VERSION = 1
@@ -108,6 +109,24 @@ def empty_frame() -> pl.DataFrame:
 
 def _check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | None) -> None:
     """Validate columns and invariants of a hashed frame; messages never quote values."""
+    _check_chunk(header, frame, source)
+    _check_row_count(header, frame.height, source)
+    if frame.height and frame["ref"].n_unique() != frame.height:
+        raise HashedFileError("refs are missing or not unique", file=source, column="ref")
+
+
+def _check_row_count(header: HashedFileHeader, rows: int, source: str | None) -> None:
+    if rows != header.row_count:
+        raise HashedFileError(
+            f"header says {header.row_count} rows but the file holds {rows}",
+            file=source,
+            reason="row_count",
+        )
+
+
+def _check_chunk(header: HashedFileHeader, frame: pl.DataFrame, source: str | None) -> None:
+    """The checks that hold for any run of rows: columns, types, agency, encoding length, no
+    missing ref (uniqueness and the row count are the whole file's)."""
     names = list(frame.columns)
     if names != list(HASHED_SCHEMA):
         missing = [c for c in HASHED_SCHEMA if c not in names]
@@ -125,15 +144,9 @@ def _check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | No
                 column=name,
                 reason="schema",
             )
-    if frame.height != header.row_count:
-        raise HashedFileError(
-            f"header says {header.row_count} rows but the file holds {frame.height}",
-            file=source,
-            reason="row_count",
-        )
     if frame.height == 0:
         return
-    if frame["ref"].null_count() or frame["ref"].n_unique() != frame.height:
+    if frame["ref"].null_count():
         raise HashedFileError("refs are missing or not unique", file=source, column="ref")
     agencies = frame["agency"].unique().to_list()
     if agencies != [header.agency]:
@@ -157,30 +170,105 @@ _DICTIONARY = [*_REPETITIVE, "block_tokens.list.element"]
 _COMPRESSION = {name: "zstd" for name in HASHED_SCHEMA} | {"bloom": "none"}
 
 
-def _write_frame(header: HashedFileHeader, frame: pl.DataFrame, sink: Path | BinaryIO) -> None:
-    """Write a validated hashed frame as Parquet, the header in the schema metadata."""
-    table = frame.to_arrow()
+_PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": _COMPRESSION,
+    "use_dictionary": _DICTIONARY,
+    "write_statistics": _REPETITIVE,
+}
+
+
+def _with_header(header: HashedFileHeader, table: pa.Table) -> pa.Table:
+    """The table with the JSON header in its schema metadata."""
     meta = dict(table.schema.metadata or {})
     meta[METADATA_KEY] = header.model_dump_json().encode()
-    pq.write_table(
-        table.replace_schema_metadata(meta),
-        sink,
-        compression=_COMPRESSION,
-        use_dictionary=_DICTIONARY,
-        write_statistics=_REPETITIVE,
-    )
+    return table.replace_schema_metadata(meta)
+
+
+def _write_frame(header: HashedFileHeader, frame: pl.DataFrame, sink: Path | BinaryIO) -> None:
+    """Write a validated hashed frame as Parquet, the header in the schema metadata."""
+    pq.write_table(_with_header(header, frame.to_arrow()), sink, **_PARQUET_OPTIONS)
+
+
+class HashedFileWriter:
+    """A hashed file written run by run (one Parquet row group each) while its rows are still
+    being hashed, checked as it goes, and renamed into place by `close` only when every row the
+    header promises is in and the refs are unique; `abort` (or an exception in a ``with``
+    block) leaves nothing behind and an existing file untouched."""
+
+    def __init__(self, path: Path, header: HashedFileHeader, *, overwrite: bool = False) -> None:
+        self._path = Path(path)
+        if self._path.exists() and not overwrite:
+            raise OutputExistsError(
+                "output file exists; pass --overwrite to replace it", file=self._path
+            )
+        self._header = header
+        self._tmp = self._path.with_name(f".{self._path.name}.partial")
+        self._writer: pq.ParquetWriter | None = None
+        self._refs: list[pl.Series] = []
+        self._rows = 0
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Check and append a run of rows (the hashed-file columns)."""
+        frame = frame.select(list(HASHED_SCHEMA)).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
+        _check_chunk(self._header, frame, str(self._path))
+        table = _with_header(self._header, frame.to_arrow())
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema, **_PARQUET_OPTIONS)
+        self._writer.write_table(table)
+        self._refs.append(frame["ref"])
+        self._rows += frame.height
+
+    def close(self) -> None:
+        """Check the whole file (row count, unique refs), finish it and rename it into place."""
+        source = str(self._path)
+        try:
+            _check_row_count(self._header, self._rows, source)
+            if not _unique(self._refs):
+                raise HashedFileError("refs are missing or not unique", file=source, column="ref")
+            if self._writer is None:  # no rows: still a valid file, with the schema
+                self.write(empty_frame())
+            assert self._writer is not None
+            self._writer.close()
+            self._writer = None
+            commit(self._tmp, self._path)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Stop and remove the partial file (nothing happens to an existing output)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> HashedFileWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _unique(refs: list[pl.Series]) -> bool:
+    """Whether no ref occurs twice across the runs: 64-bit hashes first (a sort), the strings
+    themselves only when two hashes meet."""
+    if not refs:
+        return True
+    hashes = np.sort(np.concatenate([r.hash(seed=0).to_numpy() for r in refs]))
+    if not (hashes[1:] == hashes[:-1]).any():
+        return True
+    whole = pl.concat(refs)
+    return whole.n_unique() == whole.len()
 
 
 def write_hashed(
     path: Path, header: HashedFileHeader, frame: pl.DataFrame, *, overwrite: bool = False
 ) -> None:
     """Validate and write a hashed file atomically (temp file + rename)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError("output file exists; pass --overwrite to replace it", file=path)
-    frame = frame.select(list(HASHED_SCHEMA)).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
-    _check_frame(header, frame, str(path))
-    write_atomic(path, lambda tmp: _write_frame(header, frame, tmp))
+    with HashedFileWriter(path, header, overwrite=overwrite) as writer:
+        writer.write(frame)
 
 
 def to_bytes(header: HashedFileHeader, frame: pl.DataFrame) -> bytes:

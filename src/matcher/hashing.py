@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,7 +33,7 @@ from matcher.hashed_file import (
     EncodingParams,
     HashedFile,
     HashedFileHeader,
-    write_hashed,
+    HashedFileWriter,
 )
 from matcher.keys import RoundKeys
 from matcher.normalise import normalise_export
@@ -121,11 +121,45 @@ def hash_records(
     reference_date: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
-    refs: pl.Series | None = None,
 ) -> tuple[HashedFile, pl.DataFrame]:
-    """Hash normalised records: the hashed file (header + frame) and the local map frame.
+    """Hash normalised records: the hashed file (header + frame) and the local map frame."""
+    header, runs = hash_runs(
+        records,
+        secret=secret,
+        round_id=round_id,
+        agency=agency,
+        params=params,
+        reference_date=reference_date,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
+    parts = list(runs)
+    frame = (
+        pl.concat(parts).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
+        if parts
+        else pl.DataFrame(schema=HASHED_SCHEMA)
+    )
+    local_map = pl.DataFrame([frame["ref"], records["record_id"], records["row"]])
+    return HashedFile(header=header, frame=frame), local_map.cast(MAP_SCHEMA)  # type: ignore[arg-type]
 
-    ``refs`` (from `new_refs`, one per record) lets a caller write the map before hashing ends.
+
+def hash_runs(
+    records: pl.DataFrame,
+    *,
+    secret: bytes,
+    round_id: str,
+    agency: str,
+    params: EncodingParams | None = None,
+    reference_date: date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+    refs: pl.Series | None = None,
+) -> tuple[HashedFileHeader, Iterator[pl.DataFrame]]:
+    """The hashed file's header and its rows, run by run in record order: ``chunk_rows`` records
+    a run, hashed side by side (one run per core) while the caller consumes earlier ones.
+
+    Inputs are checked here, before the first run; ``refs`` (from `new_refs`, one per record)
+    lets a caller write the local map while the records are hashed.
     """
     records = _check_records(records)
     if not agency or len(agency) > 100 or not agency.isprintable():
@@ -145,13 +179,11 @@ def hash_records(
     )
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
-    all_names = name_columns(records)  # each distinct name folded once for the whole run
-    all_dates = date_words(records["birth_date"])
     if refs is None:
         refs = new_refs(records.height)
     elif refs.len() != records.height:
         raise ConfigError("one ref per record is needed", reason="refs")
-    words.words(all_names.names)  # computed once here, before the chunks share it
+    run_refs = refs
 
     def hash_chunk(start: int) -> pl.DataFrame:
         chunk = records.slice(start, chunk_rows)
@@ -160,7 +192,7 @@ def hash_records(
         tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
         return pl.DataFrame(
             [
-                refs.slice(start, chunk.height),
+                run_refs.slice(start, chunk.height),
                 pl.repeat(agency, chunk.height, dtype=pl.Utf8, eager=True).alias("agency"),
                 chunk["signal"],
                 chunk["signal_date"],
@@ -169,22 +201,23 @@ def hash_records(
             ]
         )
 
-    total = records.height
-    starts = range(0, total, chunk_rows)
-    if progress is not None:
-        progress(0, total)
-    parts: list[pl.DataFrame] = []
-    with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
-        for part in pool.map(_sequential_if_pooled(hash_chunk, len(starts)), starts):
-            parts.append(part)
-            if progress is not None:
-                progress(sum(p.height for p in parts), total)
-    frame = (
-        pl.concat(parts).cast(HASHED_SCHEMA)  # type: ignore[arg-type]
-        if parts
-        else pl.DataFrame(schema=HASHED_SCHEMA)
-    )
-    return HashedFile(header=header, frame=frame), _local_map(refs, records)
+    def runs() -> Iterator[pl.DataFrame]:
+        total = records.height
+        starts = range(0, total, chunk_rows)
+        if progress is not None:
+            progress(0, total)
+        done = 0
+        with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
+            for part in pool.map(_sequential_if_pooled(hash_chunk, len(starts)), starts):
+                done += part.height
+                if progress is not None:
+                    progress(done, total)
+                yield part
+
+    all_names = name_columns(records)  # each distinct name folded once for the whole run
+    all_dates = date_words(records["birth_date"])
+    words.words(all_names.names)  # computed once here, before the runs share it
+    return header, runs()
 
 
 def _workers(chunks: int) -> int:
@@ -205,11 +238,6 @@ def _sequential_if_pooled(
             return work(start)
 
     return sequential
-
-
-def _local_map(refs: pl.Series, records: pl.DataFrame) -> pl.DataFrame:
-    """The local map: ref → the agency's record id and input row."""
-    return pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
 
 
 def _warm_kernels() -> None:
@@ -292,7 +320,7 @@ def hash_export(
             reason="no_rows",
         )
     refs = new_refs(records.height)
-    local_map = _local_map(refs, records)
+    local_map = pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
 
     def stage_map_and_rejects() -> list[tuple[Path, Path]]:
         # lz4: a third of zstd's time on the random refs, for a local file about twice the size
@@ -304,12 +332,13 @@ def hash_export(
             raise
         return list(zip(staged, (outputs["map"], outputs["rejects"]), strict=True))
 
-    # The map and the rejects are written to temporary files while the records are hashed, and
-    # renamed into place only once the hashed file is written.
+    # The map and the rejects are written to temporary files while the records are hashed and
+    # the hashed file is written run by run; all three are renamed into place at the end.
+    with_id = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(stage_map_and_rejects)
         try:
-            hashed, _ = hash_records(
+            header, runs = hash_runs(
                 records,
                 secret=secret,
                 round_id=round_id,
@@ -320,16 +349,15 @@ def hash_export(
                 progress=progress,
                 refs=refs,
             )
+            writer = HashedFileWriter(outputs["hashed"], header, overwrite=overwrite)
+            with writer:
+                for run in runs:
+                    writer.write(run)
+                    with_id += int(run["id_token"].is_not_null().sum())
+                staged = side.result()  # before the hashed file is renamed into place
         except BaseException:
             _discard(side)
             raise
-    staged = side.result()
-    try:
-        write_hashed(outputs["hashed"], hashed.header, hashed.frame, overwrite=overwrite)
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
     for tmp, final in staged:
         commit(tmp, final)
     return HashSummary(
@@ -339,9 +367,9 @@ def hash_export(
         fields_ignored=_count(rejects, Action.FIELD_IGNORED),
         warnings=_count(rejects, Action.WARNING),
         seconds=time.perf_counter() - started,
-        key_check=hashed.header.key_check,
+        key_check=header.key_check,
         reference_date=reference_date,
-        rows_with_id=int(hashed.frame["id_token"].is_not_null().sum()),
+        rows_with_id=with_id,
     )
 
 

@@ -112,13 +112,17 @@ def store_upload(
             except ApiError:
                 validation.result()  # a bad file's own error comes first
                 raise
-            timings["store"] = time.perf_counter() - started
+            stored = time.perf_counter()
+            timings["store"] = stored - started
             if not validation.result():
                 row.cache_key = None
+            committing = time.perf_counter()
+            timings["wait"] = committing - stored
     except BaseException:
         wait([validation])
         services.cache.remove([key])
         raise
+    timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
     info = store.UploadInfo(
         scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at
@@ -137,7 +141,8 @@ async def put_upload(
     """Upload (or replace) the agency's hashed file; checked against the round before storing.
 
     The ``Server-Timing`` header says how long receiving, validating, caching the parsed file
-    and storing took (validating and caching run beside storing), and the total after receiving.
+    and storing took (validating and caching run beside storing), the wait for validation after
+    storing, the commit, and the total after receiving.
     """
     started = time.perf_counter()
     body = await read_body(request, services.settings.max_upload_bytes)

@@ -1,11 +1,13 @@
 """The steward's pipeline: normalised records → hashed file + local map (+ rejects), in chunks.
 
 `hash_records` turns normalised records (``matcher.normalise`` output) into a validated
-:class:`~matcher.hashed_file.HashedFile` and the local map (``ref``, ``record_id``, ``row``).
-`hash_export` runs the whole steward side from an export file to the three output files, each
-written atomically (temporary file + rename), never over an existing file unless asked, and never
-touching the input. Records are processed in chunks, one per core at a time, so a progress
-callback can advance; the callback receives ``(rows done, rows total)``.
+:class:`~matcher.hashed_file.HashedFile` and the local map (``ref``, ``record_id``, ``row``);
+`hash_runs` yields the same rows run by run. `hash_export` runs the whole steward side from an
+export file to the three output files, each written atomically (temporary file + rename), never
+over an existing file unless asked, and never touching the input: the map and rejects are
+written while the records are hashed, and each run of the hashed file while the next is hashed.
+Runs are hashed side by side, one per core; a progress callback receives ``(rows done, rows
+total)`` after each.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = [
     "Progress",
     "hash_export",
     "hash_records",
+    "hash_runs",
     "new_refs",
 ]
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tempfile
 import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, InputFileError, MatcherError, MissingColumnError
 from matcher.exports import STANDARD_FIELDS, header_key, load_mapping, map_columns, read_export
@@ -342,3 +345,25 @@ def test_stray_control_character_tolerated_but_many_refused(tmp_path: Path) -> N
     with pytest.raises(InputFileError) as err:
         read_export(_csv(tmp_path, many))
     assert err.value.reason == "binary_content"
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", " ", "\t ", "x", " y "]), min_size=8, max_size=8),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_blank_rows_are_dropped_and_every_other_row_kept(rows: list[list[str]]) -> None:
+    """A row counts as data when any cell, mapped or not, has a non-space character."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        path.write_text("\n".join([HEADER, *(";".join(r) for r in rows)]) + "\n", encoding="utf-8")
+        try:
+            export = read_export(path)
+        except InputFileError as exc:
+            assert exc.reason == "no_rows"
+            assert all(not "".join(r).strip() for r in rows)
+            return
+    kept = [i + 2 for i, r in enumerate(rows) if "".join(r).strip()]
+    assert export.frame["row"].to_list() == kept

@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from matcher.errors import ConfigError, InputFileError, MissingColumnError
@@ -522,8 +523,9 @@ def _read_csv(
         raise InputFileError(
             "cannot parse the file as CSV (an unclosed quote?)", file=path, reason="csv_parse"
         ) from exc
+    # data rows start after the header row (a slice: no copy); row numbers as the steward sees
     grid = grid.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
-    grid = grid.filter(pl.col("row") > h + 1)
+    grid = grid.slice(h + 1)
     extra = pl.col(names[-1])
     ragged = grid.filter(extra.is_not_null() & (extra.str.strip_chars() != ""))
     rejects = ragged.select(
@@ -533,9 +535,25 @@ def _read_csv(
         reason=pl.lit(Reason.RAGGED_ROW.value),
         action=pl.lit(Action.ROW_REJECTED.value),
     ).cast(REJECTS_SCHEMA)
-    grid = grid.filter(~(extra.is_not_null() & (extra.str.strip_chars() != ""))).drop(names[-1])
+    if ragged.height:
+        grid = grid.filter(~(extra.is_not_null() & (extra.str.strip_chars() != "")))
+    grid = grid.drop(names[-1])
     grid = grid.rename({f"c{i}": f"__col{i}" for i in range(width)})
     return grid, headers, h + 1, rejects, used_encoding, sep
+
+
+def _non_blank_rows(cells: pl.DataFrame) -> np.ndarray:
+    """Rows with at least one cell that is not empty or whitespace. Column by column, each on
+    the rows still undecided: usually the first column settles nearly every row."""
+    undecided = np.ones(cells.height, np.bool_)
+    for name in cells.columns:
+        rows = np.flatnonzero(undecided)
+        if not rows.size:
+            break
+        values = cells[name].gather(rows) if rows.size < cells.height else cells[name]
+        filled = (values.is_not_null() & (values.str.strip_chars() != "")).to_numpy()
+        undecided[rows[filled]] = False
+    return ~undecided
 
 
 # ---------------------------------------------------------------------------------------------
@@ -733,12 +751,13 @@ def read_export(
     mapping = map_columns(headers, overrides, file=path)
     _require(mapping, path)
     index = {h: i for i, h in enumerate(headers)}
-    cells = [c for c in grid.columns if c != "row"]
-    filled = [pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in cells]
-    frame = grid.filter(pl.any_horizontal(filled) if filled else pl.lit(value=False)).select(
+    frame = grid.select(
         pl.col("row"),
         *(pl.col(f"__col{index[h]}").alias(fld) for fld, h in mapping.fields.items()),
     )
+    non_blank = _non_blank_rows(grid.select(pl.exclude("row")))
+    if not non_blank.all():
+        frame = frame.filter(non_blank)
     if frame.height == 0 and rejects.height == 0:
         raise InputFileError(
             "the file has a header but no data rows", file=path, row=header_row, reason="no_rows"

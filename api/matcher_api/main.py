@@ -103,18 +103,26 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     with store.transaction(factory) as session:
         store.fail_interrupted_jobs(session, now=now)
     store.purge_expired(factory, now=now)
-    with factory() as session:
-        cache.prune(store.cache_keys(session))  # copies of uploads replaced or purged meanwhile
     runner = MatchRunner(url, factory, settings.job_executor)
-    return Services(settings, engine, factory, runner, clock, cache, coordinator_hash, generated)
+    services = Services(
+        settings, engine, factory, runner, clock, cache, coordinator_hash, generated
+    )
+    prune_cache(services)  # copies of uploads replaced or purged while the service was down
+    return services
 
 
 CHECKPOINT_SECONDS = 20.0
 
 
+def prune_cache(services: Services) -> int:
+    """Delete parsed copies no upload names (one whose removal failed, or left by a crash)."""
+    with services.factory() as session:
+        return services.cache.prune(store.cache_keys(session))
+
+
 async def _maintain(services: Services) -> None:
-    """While the app runs: checkpoint the SQLite log every few seconds (off the request path)
-    and purge expired rounds every ``purge_interval_seconds``."""
+    """While the app runs: checkpoint the SQLite log every few seconds (off the request path);
+    purge expired rounds and stray upload copies every ``purge_interval_seconds``."""
     interval = services.settings.purge_interval_seconds
     tick = min(interval, CHECKPOINT_SECONDS)
     since_purge = 0.0
@@ -126,6 +134,7 @@ async def _maintain(services: Services) -> None:
             if since_purge >= interval:
                 since_purge = 0.0
                 await run_in_threadpool(store.purge_expired, services.factory, now=services.clock())
+                await run_in_threadpool(prune_cache, services)
         except Exception as exc:  # try again on the next tick; log only the kind of failure
             logger.error("service maintenance failed with %s", type(exc).__name__)
 

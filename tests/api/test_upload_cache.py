@@ -4,6 +4,7 @@ matching that gives the same cases from the copies or from the database."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +121,16 @@ def test_startup_removes_copies_no_upload_names(api: Api, make_api: Callable[...
     with restarted.app.state.services.factory() as session:
         keys = session.scalars(select(store.Upload.cache_key)).all()
     assert keys == [live.removesuffix(".arrow")]
+
+
+def test_stray_copies_are_removed_while_running(make_api: Callable[..., Api]) -> None:
+    api = make_api(purge_interval_seconds=0.05)
+    round_id, tokens = api.create_round()
+    assert api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1])).is_success
+    (live,) = _files(api)
+    stray = _cache(api).path(new_key())
+    stray.write_bytes(b"a copy whose removal failed")
+    deadline = time.monotonic() + 10
+    while stray.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _files(api) == {live}

@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         "production", description="development relaxes the placeholder-secret check"
     )
-    data_dir: Path = Field(Path("matcher-data"), description="where the default SQLite file lives")
+    data_dir: Path = Field(
+        Path("matcher-data"),
+        description="where the default SQLite file and the upload cache (parsed uploads) live",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file in data_dir"
     )

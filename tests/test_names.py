@@ -6,14 +6,17 @@ import polars as pl
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from matcher.names import (
     fold,
     fold_expr,
     given_names,
     given_names_expr,
+    name_parts,
     normalise_name,
     normalise_name_expr,
+    normalise_names,
     surname_parts,
     surname_parts_expr,
 )
@@ -101,3 +104,41 @@ def test_given_names_survive_renormalisation(value: str) -> None:
     parts = given_names(value)
     assert given_names(" ".join(parts)) == parts
     assert all(p == normalise_name(p) for p in parts)
+
+
+_plain_words = st.text(
+    "abcdefghijklmnopqrstuvwxyzåäöéüßÿøðþABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜÀØÞ×÷ªµﬁİΣ",
+    min_size=1,
+    max_size=8,
+)
+_fast_path_names = st.one_of(
+    _names,
+    st.lists(
+        st.tuples(_plain_words, st.sampled_from(["", " ", "-", "'", "  ", " - ", "\u2019", "--"])),
+        min_size=1,
+        max_size=4,
+    ).map(lambda parts: "".join(w + sep for w, sep in parts)),
+    st.lists(
+        st.sampled_from(["af", "von", "De", "der", "Klint", "Essen", "-", " "]), max_size=5
+    ).map("".join),
+)
+
+
+@given(st.lists(_fast_path_names, max_size=20))
+@example(["Anna-Karin", "o'brien", "ÅSA ÖBERG", "af Klint", "von", "de-Geer", "a--b", "ﬁnn"])
+def test_fast_paths_equal_expressions(values: list[str | None]) -> None:
+    series = pl.Series("n", values, dtype=pl.String)
+    frame = series.to_frame()
+    want = frame.select(
+        normalise_name_expr(pl.col("n")).alias("norm"),
+        given_names_expr(pl.col("n")).alias("given"),
+        surname_parts_expr(pl.col("n")).alias("surnames"),
+    )
+    got = pl.DataFrame(
+        {
+            "norm": normalise_names(series),
+            "given": name_parts(series, surname=False),
+            "surnames": name_parts(series, surname=True),
+        }
+    )
+    assert_frame_equal(got, want)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
+from matcher import normalise
 from matcher.errors import MatcherError
 from matcher.exports import read_export
 from matcher.normalise import RECORDS_SCHEMA, normalise_export
@@ -230,3 +233,25 @@ def test_empty_frame_keeps_schema() -> None:
     result = _norm(pl.DataFrame(schema={"personnummer": pl.String, "row": pl.Int64}))
     assert result.records.height == 0
     assert dict(result.records.schema) == RECORDS_SCHEMA
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["Åsa", "Per", "", "ÅSA"])), max_size=30))
+def test_distinct_values_path_equals_row_by_row(values: list[str | None]) -> None:
+    series = pl.Series("v", values, dtype=pl.String)
+
+    def build(v: pl.Series) -> pl.DataFrame:
+        return v.to_frame().select(pl.col("v").str.to_lowercase(), n=pl.col("v").str.len_chars())
+
+    assert_frame_equal(normalise._on_unique(series, build), build(series))
+
+
+def test_hash_collision_falls_back_to_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    series = pl.Series("v", ["Åsa", "Per", "Åsa", None, "Per", "Åsa"] * 4, dtype=pl.String)
+    collide = pl.Series(np.zeros(series.len(), np.uint64))
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *args, **kwargs: collide)
+    assert normalise._distinct(series, 3) is None
+
+    def build(v: pl.Series) -> pl.DataFrame:
+        return v.to_frame().select(pl.col("v").str.to_uppercase())
+
+    assert_frame_equal(normalise._on_unique(series, build), build(series))

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from matcher import _identity_kernels as K
-from matcher import _identity_reference as R
+from matcher import _normalise_kernels as K
+from matcher import _normalise_reference as R
 from tests.strategies import invalid_luhn_identity_numbers, valid_identity_numbers
 
 _noisy = st.text(alphabet="0123456789-+ \t'`.,eE:/=@TFKé\u2013\u00a0０", max_size=16)
@@ -61,3 +61,22 @@ def test_parse_ids(texts: list[str], ref: date) -> None:
 @given(st.dates(min_value=date(1, 1, 1)))
 def test_days_from_civil(day: date) -> None:
     assert K.days_from_civil(day.year, day.month, day.day) == (day - date(1970, 1, 1)).days
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.one_of(st.integers(0, 5), st.integers(0, 2**64 - 1)))),
+    st.integers(0, 40),
+)
+def test_factorize(rows: list[tuple[bool, int]], expected: int) -> None:
+    hashes = np.array([h for _, h in rows], dtype=np.uint64)
+    valid = np.array([v for v, _ in rows], dtype=np.bool_)
+    results = []
+    for factorize in (K.factorize, R.factorize):
+        codes = np.zeros(len(rows), np.int64)
+        firsts = np.zeros(len(rows), np.int64)
+        k = factorize(hashes, valid, codes, firsts, expected)
+        results.append((k, codes.tolist(), firsts[:k].tolist()))
+    assert results[0] == results[1]
+    k, codes, firsts = results[0]
+    values = [h if v else None for v, h in rows]
+    assert [values[firsts[c]] for c in codes] == values

@@ -1,11 +1,17 @@
-"""Numba kernel of the vectorised identity-number parser: one pass over the Arrow UTF-8 buffers.
+"""Numba kernels of the export normalisation: identity numbers and distinct strings, in one pass.
 
-``parse_identity_numbers`` (in ``identifiers``) does the Unicode cleaning in polars when a column
-has non-ASCII text and hands the strings here; the kernel applies the rest of the rules of
-`matcher.identifiers.parse_identity_number` byte by byte (ASCII whitespace removed, leading ASCII
-apostrophes dropped, shape, century, date, Luhn, reasons). Pure function over NumPy arrays: no
-objects, exceptions, logging or I/O. Its plain-Python twin, with the same name and contract, is in
-``_identity_reference``; ``tests/test_identity_kernels.py`` compares them with hypothesis.
+``parse_ids``: ``parse_identity_numbers`` (in ``identifiers``) does the Unicode cleaning in polars
+when a column has non-ASCII text and hands the strings here; the kernel applies the rest of the
+rules of `matcher.identifiers.parse_identity_number` byte by byte (ASCII whitespace removed,
+leading ASCII apostrophes dropped, shape, century, date, Luhn, reasons).
+
+``factorize``: the distinct values of a column (by a 64-bit hash of each value) and, for each row,
+the number of its value (``normalise`` parses names and dates once per distinct value and gathers
+the results back).
+
+Pure functions over NumPy arrays: no objects, exceptions, logging or I/O. Their plain-Python twins,
+with the same names and contracts, are in ``_normalise_reference``;
+``tests/test_normalise_kernels.py`` compares them with hypothesis.
 """
 
 from __future__ import annotations
@@ -257,3 +263,62 @@ def parse_ids(  # type: ignore[no-untyped-def]
         used += 1
         pnr_offsets[i + 1] = used * PNR_BYTES
     return used
+
+
+_S33 = np.uint64(33)
+_MIX = np.uint64(0xFF51AFD7ED558CCD)
+
+
+@numba.njit(**JIT)
+def factorize(hashes, valid, codes, firsts, expected):  # type: ignore[no-untyped-def]
+    """Number the distinct values of ``hashes`` (a 64-bit hash of each row's value).
+
+    Rows with ``valid[i]`` false are nulls, one value of their own. ``codes[i]`` is the number of
+    row ``i``'s value, counted in order of first occurrence; ``firsts[k]`` is the row where value
+    ``k`` first occurs. ``expected`` (an estimate of the count, any value works) sizes the table.
+    Returns the number of distinct values. Equal hashes are taken for equal values: the caller
+    checks that every row's value equals that of the first row with its number.
+    """
+    n = hashes.shape[0]
+    cap = 16
+    while cap < 2 * expected:
+        cap *= 2
+    # slot: [hash, number + 1]; number 0 marks an empty slot
+    table = np.zeros((cap, 2), np.uint64)
+    k = 0
+    null_code = -1
+    for i in range(n):
+        if not valid[i]:
+            if null_code < 0:
+                null_code = k
+                firsts[k] = i
+                k += 1
+            codes[i] = null_code
+            continue
+        h = hashes[i]
+        mask = np.uint64(cap - 1)
+        slot = (h ^ (h >> _S33)) * _MIX & mask
+        while table[slot, 1] != 0 and table[slot, 0] != h:
+            slot = (slot + np.uint64(1)) & mask
+        if table[slot, 1] != 0:
+            codes[i] = np.int64(table[slot, 1]) - 1
+            continue
+        table[slot, 0] = h
+        table[slot, 1] = np.uint64(k + 1)
+        firsts[k] = i
+        codes[i] = k
+        k += 1
+        if 2 * k > cap:  # keep the table at most half full: double it and re-insert
+            cap *= 2
+            mask = np.uint64(cap - 1)
+            old = table
+            table = np.zeros((cap, 2), np.uint64)
+            for s in range(old.shape[0]):
+                if old[s, 1] != 0:
+                    g = old[s, 0]
+                    slot = (g ^ (g >> _S33)) * _MIX & mask
+                    while table[slot, 1] != 0:
+                        slot = (slot + np.uint64(1)) & mask
+                    table[slot, 0] = g
+                    table[slot, 1] = old[s, 1]
+    return k

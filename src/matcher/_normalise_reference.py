@@ -1,8 +1,8 @@
-"""Plain-Python twin of ``_identity_kernels``: same name, signature and contract, no Numba.
+"""Plain-Python twins of ``_normalise_kernels``: same names, signatures and contracts, no Numba.
 
-Written for reading, not speed: each value gets the kernel's ASCII cleaning and then the scalar
-rules of `matcher.identifiers.parse_cleaned_identity_number`. ``tests/test_identity_kernels.py``
-checks the kernel against it.
+Written for reading, not speed: in ``parse_ids`` each value gets the kernel's ASCII cleaning and
+then the scalar rules of `matcher.identifiers.parse_cleaned_identity_number`.
+``tests/test_normalise_kernels.py`` checks the kernels against them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 
-from matcher._identity_kernels import PERSONNUMMER, PNR_BYTES, REASONS, SAMORDNINGSNUMMER
+from matcher._normalise_kernels import PERSONNUMMER, PNR_BYTES, REASONS, SAMORDNINGSNUMMER
 from matcher.identifiers import KIND_SAMORDNINGSNUMMER, ParsedId, parse_cleaned_identity_number
 
 _EPOCH = date(1970, 1, 1)
@@ -21,7 +21,7 @@ _EPOCH = date(1970, 1, 1)
 def parse_ids(  # type: ignore[no-untyped-def]
     data, offsets, ref_year, ref_month, ref_day, pnr, pnr_offsets, birth_days, kinds, reasons
 ):
-    """See `matcher._identity_kernels.parse_ids`."""
+    """See `matcher._normalise_kernels.parse_ids`."""
     ref = date(ref_year, ref_month, ref_day)
     n = offsets.shape[0] - 1
     canonical = b""
@@ -44,3 +44,15 @@ def parse_ids(  # type: ignore[no-untyped-def]
         pnr_offsets[i + 1] = len(canonical)
     pnr[: len(canonical)] = np.frombuffer(canonical, np.uint8)
     return len(canonical) // PNR_BYTES
+
+
+def factorize(hashes, valid, codes, firsts, expected):  # type: ignore[no-untyped-def]
+    """See `matcher._normalise_kernels.factorize`."""
+    numbers: dict[int | None, int] = {}
+    for i in range(hashes.shape[0]):
+        value = int(hashes[i]) if valid[i] else None
+        if value not in numbers:
+            firsts[len(numbers)] = i
+            numbers[value] = len(numbers)
+        codes[i] = numbers[value]
+    return len(numbers)

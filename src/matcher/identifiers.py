@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from matcher import _identity_kernels as _K
+from matcher import _normalise_kernels as _K
 from matcher._arrow import utf8_buffers
 from matcher.rejects import Reason
 

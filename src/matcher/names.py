@@ -29,8 +29,10 @@ __all__ = [
     "fold_expr",
     "given_names",
     "given_names_expr",
+    "name_parts",
     "normalise_name",
     "normalise_name_expr",
+    "normalise_names",
     "surname_parts",
     "surname_parts_expr",
 ]
@@ -154,6 +156,57 @@ def surname_parts_expr(expr: pl.Expr) -> pl.Expr:
     return _split_expr(normalise_name_expr(expr)).list.eval(
         pl.element().filter(~_PARTICLE | _PARTICLE.all())
     )
+
+
+# Fast path: words of Latin-1 letters (ASCII and À-ÿ but × and ÷) joined by single spaces,
+# hyphens or apostrophes. NFKC and NFC leave these letters alone and no rule of the chain matches,
+# so `normalise_name` of such a value is its lower case.
+_LATIN1_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff"
+_PLAIN_NAME_RE = f"^[{_LATIN1_LETTER}]+(?:[ '-][{_LATIN1_LETTER}]+)*$"
+# A normalised name with a particle among its parts (a run between separators or ends).
+_HAS_PARTICLE_RE = "(?:^|[ -])(?:" + "|".join(sorted(PARTICLES)) + ")(?:[ -]|$)"
+
+
+def normalise_names(values: pl.Series) -> pl.Series:
+    """`normalise_name_expr` over a String series, the full regex chain only where needed.
+
+    Plain names (the vast majority) are just lower-cased; the rest go through the chain. The
+    result is the same as the expression's, value for value.
+    """
+    frame = values.cast(pl.String).rename("name").to_frame().with_row_index("i")
+    plain = pl.col("name").str.contains(_PLAIN_NAME_RE).fill_null(True)
+    fast = frame.filter(plain).select("i", norm=pl.col("name").str.to_lowercase())
+    slow = frame.filter(~plain).select("i", norm=normalise_name_expr(pl.col("name")))
+    if slow.height == 0:
+        return fast["norm"].rename(values.name)
+    merged = pl.concat([fast, slow]).sort("i")
+    return merged["norm"].rename(values.name)
+
+
+def name_parts(values: pl.Series, *, surname: bool) -> pl.Series:
+    """`given_names_expr` (or with ``surname``, `surname_parts_expr`) over a String series.
+
+    Uses `normalise_names`, and filters particles only from names that have one; the result is
+    the same as the expression's, value for value.
+    """
+    norm = normalise_names(values)
+    frame = norm.rename("norm").to_frame().with_row_index("i")
+    parts = _split_expr(pl.col("norm"))
+    if not surname:
+        return frame.select(parts)["norm"].rename(values.name)
+    particle = pl.col("norm").str.contains(_HAS_PARTICLE_RE).fill_null(False)
+    with_particle = frame.filter(particle)
+    if with_particle.height == 0:
+        return frame.select(parts)["norm"].rename(values.name)
+    merged = pl.concat(
+        [
+            frame.filter(~particle).select("i", parts),
+            with_particle.select(
+                "i", parts.list.eval(pl.element().filter(~_PARTICLE | _PARTICLE.all()))
+            ),
+        ]
+    ).sort("i")
+    return merged["norm"].rename(values.name)
 
 
 def fold(s: str | None) -> str | None:

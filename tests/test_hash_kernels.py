@@ -114,9 +114,13 @@ def test_gram_positions(k0: int, k1: int, salt: int, w0: int, w1: int, k: int, b
     assert all(0 <= b < bits for b in got.tolist())
 
 
+#: Row lengths in words: 1024-bit rows (16 words) take the SIMD path, the others go word by word.
+WORDS = st.sampled_from([1, 2, 3, 16, 17])
+
+
 @st.composite
 def bloom_inputs(draw: st.DrawFn) -> dict:
-    words = draw(st.sampled_from([1, 2, 3, 16]))
+    words = draw(WORDS)
     n_fields = 3
     field_k = np.array(draw(st.lists(st.integers(0, 6), min_size=3, max_size=3)), np.int64)
     n_grams = draw(st.integers(0, 8))
@@ -153,15 +157,26 @@ def bloom_inputs(draw: st.DrawFn) -> dict:
             draw(st.lists(st.integers(1, words * 64 - 1), max_size=4, unique=True)), np.int64
         ),
         "words": words,
+        # dense random masks instead of the k-bit ones (every bit of the rotations exercised)
+        "dense_seed": draw(st.none() | st.integers(0, 2**32 - 1)),
     }
 
 
 @given(bloom_inputs())
-def test_gram_masks_and_bloom_bits(x: dict) -> None:
+def test_gram_masks(x: dict) -> None:
     table_args = [x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"]]
-    got_masks = K.gram_masks(*table_args, x["salts"], x["words"])
-    want_masks = R.gram_masks(*table_args, x["salts"], x["words"])
-    assert got_masks.tolist() == want_masks.tolist()
+    got = K.gram_masks(*table_args, x["salts"], x["words"])
+    want = R.gram_masks(*table_args, x["salts"], x["words"])
+    assert got.tolist() == want.tolist()
+
+
+@given(bloom_inputs())
+def test_bloom_bits(x: dict) -> None:
+    table_args = [x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"]]
+    masks = R.gram_masks(*table_args, x["salts"], x["words"])
+    if x["dense_seed"] is not None:
+        rng = np.random.default_rng(x["dense_seed"])
+        masks = rng.integers(0, 2**64, size=masks.shape, dtype=np.uint64)
     n = len(x["rec_salt"])
     rest = [
         x["rec_salt"],
@@ -172,17 +187,24 @@ def test_gram_masks_and_bloom_bits(x: dict) -> None:
         x["taps"],
     ]
     outs = [np.zeros((n, x["words"]), np.uint64) for _ in range(3)]
-    K.bloom_bits(got_masks, *rest, outs[0])
-    R.bloom_bits(want_masks, *rest, outs[1])
-    K.bloom_bits_parallel(got_masks, *rest, outs[2])
+    K.bloom_bits(masks, *rest, outs[0])
+    R.bloom_bits(masks, *rest, outs[1])
+    K.bloom_bits_parallel(masks, *rest, outs[2])
     assert outs[0].tolist() == outs[1].tolist() == outs[2].tolist()
 
 
+def _taps(words: int) -> st.SearchStrategy[int]:
+    """Rotation offsets: any integer (taken modulo the length), often at word boundaries."""
+    length = words * 64
+    edges = [0, 1, 63, 64, 65, length - 64, length - 1, length, length + 1, -1, -64]
+    return st.integers(-2 * length, 3 * length) | st.sampled_from(edges)
+
+
 @given(
-    st.sampled_from([1, 2, 16]).flatmap(
+    WORDS.flatmap(
         lambda w: st.tuples(
             st.lists(st.lists(U64, min_size=w, max_size=w), max_size=4),
-            st.lists(st.integers(0, w * 64 - 1), max_size=5),
+            st.lists(_taps(w), max_size=5),
             st.just(w),
         )
     )

@@ -105,10 +105,10 @@ def _distinct(values: pl.Series, expected: int) -> tuple[pl.Series, np.ndarray] 
     firsts = np.empty(n, np.int64)
     valid = values.is_not_null().to_numpy()
     k = factorize(values.hash().to_numpy(), valid, codes, firsts, expected)
-    firsts = firsts[:k]
-    if not values.eq_missing(values.gather(firsts[codes])).all():
+    distinct = values.gather(firsts[:k])
+    if not values.eq_missing(distinct.gather(codes)).all():
         return None
-    return values.gather(firsts), codes
+    return distinct, codes
 
 
 def _on_unique(values: pl.Series, build: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:

@@ -547,7 +547,8 @@ def _diffuse_row(src: np.ndarray, taps: np.ndarray, dst: np.ndarray) -> None:
 def diffuse(bits_in: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
     """Diffusion layer: output bit ``j`` = XOR over ``s`` in ``offsets`` of input bit ``j + s``.
 
-    Indices are taken modulo the encoding length; rows are packed ``uint64`` (LSB first).
+    Indices are taken modulo the encoding length; rows are packed ``uint64`` (LSB first), and
+    C-contiguous.
     """
     if bits_in.shape[1] == _WIDE:
         for i in range(bits_in.shape[0]):
@@ -611,13 +612,13 @@ def _bloom_row(masks, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst)
             dst[w] = row[w]
 
 
-@numba.njit(inline="always", **JIT)
+@numba.njit(**JIT)
 def _bloom_rows(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out, lo, hi):  # type: ignore[no-untyped-def]
     """Records ``lo:hi`` of `bloom_bits`; 1024-bit rows as `_Row` values, others word by word.
 
-    The record loop is inside (not around an inlined per-record call) so that no array is
-    reference-counted per record; indices into the CSR arrays are unsigned so that the hot loop
-    has no negative-index wrap-around.
+    Compiled once for both drivers. The record loop is inside (not around an inlined per-record
+    call) so that no array is reference-counted per record; indices into the CSR arrays are
+    unsigned so that the hot loop has no negative-index wrap-around.
     """
     one = np.uint64(1)
     if out.shape[1] == _WIDE:
@@ -630,16 +631,16 @@ def _bloom_rows(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, o
                     row = _row_or(row, _row_load(masks, (si, item_gram[q])))
             if taps.shape[0]:
                 mixed = _row_zero()
-                for t in range(taps.shape[0]):
-                    mixed = _row_xor(mixed, _row_rotate(row, taps[t]))
+                for k in range(taps.shape[0]):
+                    mixed = _row_xor(mixed, _row_rotate(row, taps[k]))
                 row = mixed
             _row_store(out, i, row)
     else:
-        row = np.zeros(out.shape[1], np.uint64)
+        scratch = np.zeros(out.shape[1], np.uint64)
         for i in range(lo, hi):
             _bloom_row(
                 masks, rec_salt[i], rec_off[i], rec_off[i + 1], rec_item, item_off, item_gram,
-                taps, row, out[i],
+                taps, scratch, out[i],
             )  # fmt: skip
 
 

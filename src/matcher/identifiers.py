@@ -1,7 +1,7 @@
 """Swedish personnummer and samordningsnummer: every written form to one canonical 12-digit form.
 
 Two implementations with one contract: `parse_identity_number` (scalar, plain Python, the readable
-reference) and `parse_identity_numbers` (polars expressions, for millions of rows). Tests check
+reference) and `parse_identity_numbers` (a Numba kernel, for millions of rows). Tests check
 that they agree on random inputs.
 
 Rules (see /work/shared/research/domain.md §1):

@@ -21,7 +21,8 @@ Decisions: when the birth-date column and the personnummer disagree, the column'
 `Reason.BIRTH_DATE_MISMATCH` warning is reported. A full-name column is split as "Efternamn,
 Förnamn" when it has a comma, else "Förnamn … Efternamn" (last word the surname; a single word is
 taken as a given name). A row is rejected only when it cannot link at all: no valid identity number
-and not (a given name or surname part and a birth date). Everything is polars expressions.
+and not (a given name or surname part and a birth date). Everything is polars expressions, but for
+the identity numbers (a Numba kernel) and the numbering of distinct values (`_on_unique`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ MAX_CELL_CHARS: dict[str, int] = {
 
 _TEXT_FIELDS = ("first_name", "last_name", "full_name", "signal", "record_id")
 _FORMULA_STARTS = ("=", "+", "@")
+_NAME_FIELDS = ("first_name", "last_name", "full_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,49 @@ def _clean_signal(values: pl.Series) -> pl.DataFrame:
     )
 
 
+def _clean_cells(values: pl.Series, field: str) -> pl.DataFrame:
+    """A field's cells trimmed, then null when empty, too long or (text fields) a spreadsheet
+    formula (the identity-number and date parsers report formulas themselves): columns ``value``
+    and ``cell``, the `Reason` a cell was dropped."""
+    limit = MAX_CELL_CHARS[field]
+    value = pl.col("value")
+    # One step per pass: an expression tree that reuses a computed value recomputes it per use.
+    frame = values.cast(pl.String).rename("value").to_frame().select(value.str.strip_chars())
+    frame = frame.select(pl.when(value == "").then(None).otherwise(value).alias("value"))
+    # A cell has at least as many bytes as characters: count characters only when needed.
+    maybe_long = (frame["value"].str.len_bytes() > limit).any()
+    reason = pl.when(value.str.len_chars() > limit if maybe_long else pl.lit(False)).then(
+        pl.lit(Reason.CELL_TOO_LONG.value)
+    )
+    if field in _TEXT_FIELDS:
+        formula = pl.any_horizontal(value.str.starts_with(ch) for ch in _FORMULA_STARTS)
+        reason = reason.when(formula).then(pl.lit(Reason.CELL_FORMULA.value))
+    frame = frame.with_columns(cell=reason.otherwise(None))
+    if frame["cell"].is_not_null().any():
+        frame = frame.with_columns(value=pl.when(pl.col("cell").is_null()).then(value))
+    return frame
+
+
+def _cells_then(
+    field: str, parse: Callable[[pl.Series], pl.DataFrame] | None = None
+) -> Callable[[pl.Series], pl.DataFrame]:
+    """A job: `_clean_cells` of ``field``, then (when given) ``parse`` of the kept values, whose
+    columns replace ``value``."""
+
+    def build(values: pl.Series) -> pl.DataFrame:
+        cells = _clean_cells(values, field)
+        if parse is None:
+            return cells
+        return pl.concat([cells.select("cell"), parse(cells["value"])], how="horizontal")
+
+    return build
+
+
+def _parts(surname: bool) -> Callable[[pl.Series], pl.DataFrame]:
+    """A job: `name_parts` of the values (given names, or with ``surname`` surname parts)."""
+    return lambda values: name_parts(values, surname=surname).to_frame("parts")
+
+
 def _split_full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(given part, surname part) of a full name; see the module docstring for the rule."""
     comma = full.str.contains(",", literal=True)
@@ -179,73 +224,62 @@ def normalise_export(
     rejects: list[pl.DataFrame] = [empty_rejects()]
     ignored = pl.lit(Action.FIELD_IGNORED.value)
 
-    # Trim, then drop cells that are too long or spreadsheet formulas (text fields only: the
-    # identity-number and date parsers report formulas themselves). One pass per step: an
-    # expression tree that reuses a computed value recomputes it for every use.
-    frame = frame.with_columns(
-        pl.col(fld).cast(pl.String).str.strip_chars() for fld in MAX_CELL_CHARS
-    )
-    frame = frame.with_columns(
-        pl.when(pl.col(fld) == "").then(None).otherwise(pl.col(fld)).alias(fld)
-        for fld in MAX_CELL_CHARS
-    )
-    # A cell has at least as many bytes as characters: count characters only in columns where
-    # some cell has more bytes than the limit.
-    over = frame.select(
-        (pl.col(fld).str.len_bytes() > limit).any() for fld, limit in MAX_CELL_CHARS.items()
-    ).row(0)
-    checks = []
-    for (fld, limit), maybe_long in zip(MAX_CELL_CHARS.items(), over, strict=True):
-        value = pl.col(fld)
-        reason = pl.when(value.str.len_chars() > limit if maybe_long else pl.lit(False)).then(
-            pl.lit(Reason.CELL_TOO_LONG.value)
-        )
-        if fld in _TEXT_FIELDS:
-            formula = pl.any_horizontal(value.str.starts_with(ch) for ch in _FORMULA_STARTS)
-            reason = reason.when(formula).then(pl.lit(Reason.CELL_FORMULA.value))
-        checks.append(reason.otherwise(None).alias(f"_{fld}_cell"))
-    frame = frame.with_columns(checks)
-    for fld in MAX_CELL_CHARS:
-        rejects.append(_reject_frame(frame, f"_{fld}_cell", col_name(fld), ignored, source))
-    flagged = frame.select(pl.col(f"_{fld}_cell").is_not_null().any() for fld in MAX_CELL_CHARS)
-    frame = frame.with_columns(
-        pl.when(pl.col(f"_{fld}_cell").is_null()).then(pl.col(fld)).otherwise(None).alias(fld)
-        for fld, any_flagged in zip(MAX_CELL_CHARS, flagged.row(0), strict=True)
-        if any_flagged
-    )
-
-    given_split, surname_split = _split_full_name(pl.col("full_name"))
-    use_full = pl.col("first_name").is_null() & pl.col("last_name").is_null()
-    first = pl.when(use_full).then(given_split).otherwise(pl.col("first_name"))
-    last = pl.when(use_full).then(surname_split).otherwise(pl.col("last_name"))
-    frame = frame.with_columns(_first=first, _last=last)
-
-    # The per-column parsers are independent and mostly single-threaded string work inside
-    # polars (which releases the GIL): run them two at a time, the largest first.
-    jobs: dict[str, tuple[str, Callable[[pl.Series], pl.DataFrame]]] = {
-        "ids": ("personnummer", lambda v: parse_identity_numbers(v, reference_date)),
-        "given": ("_first", lambda v: name_parts(v, surname=False).to_frame()),
-        "surnames": ("_last", lambda v: name_parts(v, surname=True).to_frame()),
-        "births": ("birth_date", lambda v: parse_dates(v, reference_date, latest=reference_date)),
-        "signals": ("signal_date", lambda v: parse_dates(v, reference_date)),
-        "signal": ("signal", _clean_signal),
+    # Every field's cells are cleaned (`_clean_cells`) and parsed in jobs, two at a time in
+    # threads (polars and the kernels release the GIL); repeated values (names, dates) once per
+    # distinct value. Without a full name the name parts come from the first- and last-name cells
+    # alone, in the same job as their cleaning (one pass over the distinct names, not two);
+    # otherwise they wait for the three name fields.
+    parts_in_cells = frame["full_name"].null_count() == frame.height
+    first_jobs: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
+        "first_name": _cells_then("first_name", _parts(False) if parts_in_cells else None),
+        "last_name": _cells_then("last_name", _parts(True) if parts_in_cells else None),
+        "full_name": _cells_then("full_name"),
+        "personnummer": _cells_then(
+            "personnummer", lambda v: parse_identity_numbers(v, reference_date)
+        ),
+        "birth_date": _cells_then(
+            "birth_date", lambda v: parse_dates(v, reference_date, latest=reference_date)
+        ),
+        "signal_date": _cells_then("signal_date", lambda v: parse_dates(v, reference_date)),
+        "signal": _cells_then("signal", _clean_signal),
+        "record_id": _cells_then("record_id"),
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(_on_unique, frame[column], build)
-            for name, (column, build) in jobs.items()
+            fld: pool.submit(_on_unique, frame[fld].cast(pl.String), build)
+            for fld, build in first_jobs.items()
         }
-        done = {name: future.result() for name, future in futures.items()}
-    ids, births, signals = done["ids"], done["births"], done["signals"]
+        if not parts_in_cells:
+            names = frame.select(*(futures[f].result()["value"].alias(f) for f in _NAME_FIELDS))
+            given_split, surname_split = _split_full_name(pl.col("full_name"))
+            use_full = pl.col("first_name").is_null() & pl.col("last_name").is_null()
+            first = pl.when(use_full).then(given_split).otherwise(pl.col("first_name"))
+            last = pl.when(use_full).then(surname_split).otherwise(pl.col("last_name"))
+            names = names.select(_first=first, _last=last)
+            futures["given"] = pool.submit(_on_unique, names["_first"], _parts(False))
+            futures["surnames"] = pool.submit(_on_unique, names["_last"], _parts(True))
+        done = {fld: future.result() for fld, future in futures.items()}
+    if parts_in_cells:
+        given, surnames = done["first_name"], done["last_name"]
+    else:
+        given, surnames = done["given"], done["surnames"]
+
+    frame = frame.select(
+        "row", *(done[fld]["cell"].alias(f"_{fld}_cell") for fld in MAX_CELL_CHARS)
+    )
+    for fld in MAX_CELL_CHARS:
+        rejects.append(_reject_frame(frame, f"_{fld}_cell", col_name(fld), ignored, source))
+    ids, births, signals = done["personnummer"], done["birth_date"], done["signal_date"]
     frame = frame.with_columns(
-        ids.to_series(0),
-        ids.to_series(1),
-        ids.to_series(2),
-        ids.to_series(3),
+        ids["pnr"],
+        ids["pnr_kind"],
+        ids["pnr_birth_date"],
+        ids["pnr_reason"],
         births["date"].alias("_birth_col"),
         births["reason"].alias("_birth_reason"),
         signals["date"].alias("_signal_date"),
         signals["reason"].alias("_signal_reason"),
+        done["record_id"]["value"].alias("record_id"),
     )
     pnr_action = (
         pl.when(pl.col("pnr").is_not_null()).then(pl.lit(Action.WARNING.value)).otherwise(ignored)
@@ -259,14 +293,13 @@ def normalise_export(
         & pl.col("pnr_birth_date").is_not_null()
         & (pl.col("_birth_col") != pl.col("pnr_birth_date"))
     )
-    given, surnames, signal = done["given"], done["surnames"], done["signal"]
     frame = frame.with_columns(
-        given_names=given.to_series(0),
-        surnames=surnames.to_series(0),
+        given_names=given["parts"],
+        surnames=surnames["parts"],
         birth_date=pl.coalesce(pl.col("_birth_col"), pl.col("pnr_birth_date")),
         _mismatch=pl.when(mismatch).then(pl.lit(Reason.BIRTH_DATE_MISMATCH.value)),
         record_id=pl.coalesce(pl.col("record_id"), pl.col("row").cast(pl.String)),
-        signal=signal.to_series(0),
+        signal=done["signal"]["value"],
         signal_date=pl.col("_signal_date"),
     )
     rejects.append(

@@ -8,7 +8,6 @@ coordinator's case list, and records the job's status: queued, running, done or 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import multiprocessing
@@ -39,13 +38,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+
+
 def to_ipc(frame: pl.DataFrame) -> bytes:
-    """Serialise a result frame for storage (Arrow IPC: an order of magnitude faster to write
-    than Parquet for these nested frames; lz4: the views of 5 x 200k records in ~0.11 s
-    against ~0.2 s with zstd, 11 MB against 4.8 MB)."""
-    sink = io.BytesIO()
-    frame.write_ipc(sink, compression="lz4")
-    return sink.getvalue()
+    """Serialise a result frame for storage: Arrow IPC (an order of magnitude faster to write
+    than Parquet for these nested frames), lz4 (the views of 5 x 200k records in about half the
+    time of zstd; 11 MB against 4.8 MB), written by pyarrow from polars' own string views (no
+    conversion: 0.07-0.10 s against 0.10-0.13 s through polars' writer)."""
+    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def stored_frame(content: bytes) -> pl.DataFrame:
@@ -127,6 +132,8 @@ def build_views(
     0.43-0.46 -> 0.19-0.26 s (agencies only), 0.69-0.71 -> 0.30-0.37 s (with categories); the
     same views (load 3 on 2 cores).
     """
+    # One chunk per column: gathers from chunked strings are several times slower.
+    cases = cases.select("case_id", "agency", "ref", "signal", "signal_date").rechunk()
     names = sorted(set(labels) | set(cases["agency"].unique().to_list()))
     cid = pseudonymous_case_ids(cases["case_id"]).to_numpy().astype(np.uint64)
     n_cases = int(cid.max()) if cid.size else 0

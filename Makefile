@@ -22,8 +22,9 @@ lint: setup
 
 test: setup lint
 	$(BIN)/pytest
-	# The linkage kernels once more as plain Python, so their jitted bodies are exercised too.
-	NUMBA_DISABLE_JIT=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_kernels.py
+	# The kernels once more as plain Python, so their jitted bodies are exercised too.
+	NUMBA_DISABLE_JIT=1 $(BIN)/pytest -q -p no:cacheprovider \
+		tests/test_kernels.py tests/test_hash_kernels.py tests/test_hmac_kernels.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -52,20 +52,34 @@ def _rotl(x: np.uint64, b: int) -> np.uint64:
     return (x << np.uint64(b)) | (x >> np.uint64(64 - b))
 
 
+if numba.config.DISABLE_JIT:  # pragma: no cover - the kernel bodies run as plain Python
+
+    def _add(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a + b`` modulo 2**64 (NumPy scalars would warn on the wrap that jitted code does)."""
+        return np.uint64((int(a) + int(b)) & 0xFFFFFFFFFFFFFFFF)
+
+else:
+
+    @numba.njit(inline="always", **JIT)
+    def _add(a: np.uint64, b: np.uint64) -> np.uint64:
+        """``a + b`` modulo 2**64."""
+        return a + b
+
+
 @numba.njit(inline="always", **JIT)
 def _rounds(v0, v1, v2, v3, n):  # type: ignore[no-untyped-def]
     for _ in range(n):
-        v0 += v1
+        v0 = _add(v0, v1)
         v1 = _rotl(v1, 13)
         v1 ^= v0
         v0 = _rotl(v0, 32)
-        v2 += v3
+        v2 = _add(v2, v3)
         v3 = _rotl(v3, 16)
         v3 ^= v2
-        v0 += v3
+        v0 = _add(v0, v3)
         v3 = _rotl(v3, 21)
         v3 ^= v0
-        v2 += v1
+        v2 = _add(v2, v1)
         v1 = _rotl(v1, 17)
         v1 ^= v2
         v2 = _rotl(v2, 32)

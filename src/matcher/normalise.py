@@ -313,7 +313,8 @@ def normalise_export(
         _unlinkable=pl.when(~linkable).then(pl.lit(Reason.NO_LINKABLE_FIELDS.value))
     )
     row_rejects = (
-        frame.filter(pl.col("_unlinkable").is_not_null())
+        frame.lazy()
+        .filter(pl.col("_unlinkable").is_not_null())
         .select(
             file=pl.lit(source),
             row=pl.col("row"),
@@ -322,12 +323,15 @@ def normalise_export(
             action=pl.lit(Action.ROW_REJECTED.value),
         )
         .cast(REJECTS_SCHEMA)
+        .collect()
     )
     rejects.append(row_rejects)
     records = (
-        frame.filter(pl.col("_unlinkable").is_null())
+        frame.lazy()
+        .filter(pl.col("_unlinkable").is_null())
         .select(list(RECORDS_SCHEMA))
         .cast(RECORDS_SCHEMA)  # type: ignore[arg-type]
+        .collect()
     )
     report = pl.concat(rejects).sort("row", "column", nulls_last=True, maintain_order=True)
     return NormalisedExport(records=records, rejects=report)

@@ -167,46 +167,58 @@ _PLAIN_NAME_RE = f"^[{_LATIN1_LETTER}]+(?:[ '-][{_LATIN1_LETTER}]+)*$"
 _HAS_PARTICLE_RE = "(?:^|[ -])(?:" + "|".join(sorted(PARTICLES)) + ")(?:[ -]|$)"
 
 
-def normalise_names(values: pl.Series) -> pl.Series:
-    """`normalise_name_expr` over a String series, the full regex chain only where needed.
+def _plain_split(values: pl.Series, *, split: bool = True) -> pl.DataFrame:
+    """Columns ``i`` (row), ``norm`` (`normalise_name_expr`) and with ``split`` ``parts``
+    (`_split_expr` of it).
 
-    Plain names (the vast majority) are just lower-cased; the rest go through the chain. The
-    result is the same as the expression's, value for value.
+    Plain names (the vast majority) are just lower-cased and split at literal spaces and hyphens
+    (their parts are never empty); the rest go through the regex chain.
     """
     frame = values.cast(pl.String).rename("name").to_frame().with_row_index("i")
     plain = pl.col("name").str.contains(_PLAIN_NAME_RE).fill_null(True)
-    fast = frame.filter(plain).select("i", norm=pl.col("name").str.to_lowercase())
+    lower = pl.col("name").str.to_lowercase()
+    parts = lower.str.replace_all("-", " ", literal=True).str.split(" ").fill_null(_EMPTY_PARTS)
+    fast = frame.filter(plain).select("i", norm=lower, parts=parts)
     slow = frame.filter(~plain).select("i", norm=normalise_name_expr(pl.col("name")))
+    if split:
+        slow = slow.with_columns(parts=_split_expr(pl.col("norm")))
+    else:
+        fast = fast.drop("parts")
     if slow.height == 0:
-        return fast["norm"].rename(values.name)
-    merged = pl.concat([fast, slow]).sort("i")
-    return merged["norm"].rename(values.name)
+        return fast
+    return pl.concat([fast, slow]).sort("i")
+
+
+def normalise_names(values: pl.Series) -> pl.Series:
+    """`normalise_name_expr` over a String series, the full regex chain only where needed.
+
+    The result is the same as the expression's, value for value.
+    """
+    return _plain_split(values, split=False)["norm"].rename(values.name)
 
 
 def name_parts(values: pl.Series, *, surname: bool) -> pl.Series:
     """`given_names_expr` (or with ``surname``, `surname_parts_expr`) over a String series.
 
-    Uses `normalise_names`, and filters particles only from names that have one; the result is
-    the same as the expression's, value for value.
+    Plain names skip the regex chain, and particles are filtered only from names that have one;
+    the result is the same as the expression's, value for value.
     """
-    norm = normalise_names(values)
-    frame = norm.rename("norm").to_frame().with_row_index("i")
-    parts = _split_expr(pl.col("norm"))
+    frame = _plain_split(values)
     if not surname:
-        return frame.select(parts)["norm"].rename(values.name)
+        return frame["parts"].rename(values.name)
     particle = pl.col("norm").str.contains(_HAS_PARTICLE_RE).fill_null(False)
     with_particle = frame.filter(particle)
     if with_particle.height == 0:
-        return frame.select(parts)["norm"].rename(values.name)
+        return frame["parts"].rename(values.name)
     merged = pl.concat(
         [
-            frame.filter(~particle).select("i", parts),
+            frame.filter(~particle).select("i", "parts"),
             with_particle.select(
-                "i", parts.list.eval(pl.element().filter(~_PARTICLE | _PARTICLE.all()))
+                "i", pl.col("parts").list.eval(pl.element().filter(~_PARTICLE | _PARTICLE.all()))
             ),
         ]
     ).sort("i")
-    return merged["norm"].rename(values.name)
+    return merged["parts"].rename(values.name)
 
 
 def fold(s: str | None) -> str | None:

@@ -23,13 +23,13 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numba
 import numpy as np
+from _timing import alternate, one_thread
 from bench_hashing import generate
 from numba import prange
 
@@ -175,31 +175,6 @@ def kernel_inputs(records: int) -> list[tuple[np.ndarray, ...]]:
     return calls
 
 
-def _one_thread(fn: Callable[[], object]) -> Callable[[], object]:
-    """``fn`` run with Numba limited to one thread."""
-
-    def run() -> object:
-        before = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return fn()
-        finally:
-            numba.set_num_threads(before)
-
-    return run
-
-
-def _alternate(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Best seconds of each of ``fns``, run in turn ``repeat`` times (same load for all)."""
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     """Capture the kernel inputs, check every version agrees, time them, print and save ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -221,8 +196,8 @@ def main() -> None:
         return go
 
     versions = {
-        "new_1_thread": _one_thread(run(_hash_kernels.bloom_bits, "n")),
-        "baseline_1_thread": _one_thread(run(baseline_bloom_bits, "b")),
+        "new_1_thread": one_thread(run(_hash_kernels.bloom_bits, "n")),
+        "baseline_1_thread": one_thread(run(baseline_bloom_bits, "b")),
         "new_all_threads": run(_hash_kernels.bloom_bits_parallel, "n"),
         "baseline_all_threads": run(baseline_bloom_bits_parallel, "b"),
     }
@@ -244,8 +219,8 @@ def main() -> None:
     assert (numpy_out == want).all(), "NumPy version differs"
 
     load_before = os.getloadavg()[0]
-    seconds = _alternate(versions, args.repeat)
-    numpy_seconds = _alternate({"numpy": lambda: numpy_bloom_bits(*sub, numpy_out)}, 3)
+    seconds = alternate(versions, args.repeat)
+    numpy_seconds = alternate({"numpy": lambda: numpy_bloom_bits(*sub, numpy_out)}, 3)
     load_after = os.getloadavg()[0]
 
     n = sum(len(c[1]) for c in calls)

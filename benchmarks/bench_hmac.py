@@ -16,40 +16,15 @@ import argparse
 import hmac
 import json
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numba
 import numpy as np
+from _timing import best, one_thread
 
 from matcher import _hash_kernels, _hmac_kernels
 
 WORDS_PER_MESSAGE = 4
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    """Fewest seconds ``fn`` took over ``repeat`` calls."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def _one_thread(fn: Callable[[], object]) -> Callable[[], object]:
-    """``fn`` run with Numba limited to one thread."""
-
-    def run() -> object:
-        before = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            return fn()
-        finally:
-            numba.set_num_threads(before)
-
-    return run
 
 
 def main() -> None:
@@ -83,19 +58,19 @@ def main() -> None:
 
     threads = numba.get_num_threads()
     seconds = {
-        "hmac_words_1_thread": _best(
-            _one_thread(lambda: _hmac_kernels.hmac_words(istate, ostate, words)), args.repeat
+        "hmac_words_1_thread": best(
+            one_thread(lambda: _hmac_kernels.hmac_words(istate, ostate, words)), args.repeat
         ),
-        "hmac_words_parallel": _best(
+        "hmac_words_parallel": best(
             lambda: _hmac_kernels.hmac_words_parallel(istate, ostate, words), args.repeat
         ),
-        "siphash_sip4_many": _best(lambda: _hash_kernels.sip4_many(k0, k1, words), args.repeat),
+        "siphash_sip4_many": best(lambda: _hash_kernels.sip4_many(k0, k1, words), args.repeat),
     }
     sub_seconds = {
-        "hmac_strings_scalar": _best(
+        "hmac_strings_scalar": best(
             lambda: _hmac_kernels.hmac_strings(istate, ostate, data, offsets), args.repeat
         ),
-        "python_hmac_digest": _best(lambda: [hmac.digest(key, m, "sha256") for m in messages], 1),
+        "python_hmac_digest": best(lambda: [hmac.digest(key, m, "sha256") for m in messages], 1),
     }
     ns = {k: v / args.n * 1e9 for k, v in seconds.items()}
     ns |= {k: v / len(messages) * 1e9 for k, v in sub_seconds.items()}

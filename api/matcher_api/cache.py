@@ -5,7 +5,8 @@ file named by the upload row's random ``cache_key``. The match worker memory-map
 decoding, no copy) instead of reading the Parquet bytes back from the database and decoding
 them. The database stays the only source of truth: a missing or unreadable cache file just
 means the worker decodes the stored upload as before. Replacing or purging an upload removes
-its file, and files no upload row names are removed when the service starts.
+its file; files no upload row names (a crash, a removal that failed) are removed when the
+service starts and periodically, once they are older than a grace period.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import mmap
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +28,7 @@ logger = logging.getLogger("matcher_api.cache")
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 SUFFIX = ".arrow"
+PRUNE_GRACE = 120.0  # seconds: a copy written for an upload whose commit is under way is kept
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
@@ -90,15 +93,19 @@ class UploadCache:
                 with contextlib.suppress(OSError):
                     self.path(key).unlink(missing_ok=True)
 
-    def prune(self, keep: Iterable[str | None]) -> int:
-        """Delete every file whose key is not in ``keep`` (left by a crash or an old
-        instance); returns how many were deleted."""
+    def prune(self, keep: Iterable[str | None], *, grace_seconds: float = PRUNE_GRACE) -> int:
+        """Delete every file whose key is not in ``keep`` (left by a crash or a removal that
+        failed) and that is older than ``grace_seconds`` (younger ones may belong to an upload
+        that is being committed right now); returns how many were deleted."""
         wanted = {f"{key}{SUFFIX}" for key in keep if key is not None}
+        cutoff = time.time() - grace_seconds
         removed = 0
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(self.directory):
-                if entry.name not in wanted and entry.name.endswith((SUFFIX, ".partial")):
-                    with contextlib.suppress(OSError):
+                if entry.name in wanted or not entry.name.endswith((SUFFIX, ".partial")):
+                    continue
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime < cutoff:
                         os.unlink(entry.path)
                         removed += 1
         return removed

@@ -4,6 +4,7 @@ matching that gives the same cases from the copies or from the database."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from matcher.hashed_file import read_hashed
 from matcher_api import jobs, store
-from matcher_api.cache import UploadCache, new_key
+from matcher_api.cache import PRUNE_GRACE, UploadCache, new_key
 from tests.api.factories import Api, hashed_bytes
 
 
@@ -41,6 +42,14 @@ def _duplicate_refs(content: bytes) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table.set_column(0, "ref", refs), sink)
     return sink.getvalue()
+
+
+def _stray(path: Path, content: bytes) -> Path:
+    """A file in the cache directory, written longer ago than the prune grace period."""
+    path.write_bytes(content)
+    past = time.time() - PRUNE_GRACE - 10
+    os.utime(path, (past, past))
+    return path
 
 
 def test_one_copy_per_upload_until_replaced_or_purged(api: Api) -> None:
@@ -114,10 +123,12 @@ def test_startup_removes_copies_no_upload_names(api: Api, make_api: Callable[...
     assert api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1])).is_success
     (live,) = _files(api)
     directory: Path = _cache(api).directory
-    (directory / f"{new_key()}.arrow").write_bytes(b"left by a crash")
-    (directory / f"{new_key()}.partial").write_bytes(b"half written")
+    _stray(directory / f"{new_key()}.arrow", b"left by a crash")
+    _stray(directory / f"{new_key()}.partial", b"half written")
+    young = directory / f"{new_key()}.arrow"  # maybe an upload being committed: kept for now
+    young.write_bytes(b"just written")
     restarted = make_api()
-    assert _files(restarted) == {live}
+    assert _files(restarted) == {live, young.name}
     with restarted.app.state.services.factory() as session:
         keys = session.scalars(select(store.Upload.cache_key)).all()
     assert keys == [live.removesuffix(".arrow")]
@@ -128,8 +139,7 @@ def test_stray_copies_are_removed_while_running(make_api: Callable[..., Api]) ->
     round_id, tokens = api.create_round()
     assert api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1])).is_success
     (live,) = _files(api)
-    stray = _cache(api).path(new_key())
-    stray.write_bytes(b"a copy whose removal failed")
+    stray = _stray(_cache(api).path(new_key()), b"a copy whose removal failed")
     deadline = time.monotonic() + 10
     while stray.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -275,7 +275,7 @@ def service_run(
     figures["cases"] = job["case_count"]
     figures["upload_server_s"] = {
         name: sum(timing.get(name, 0.0) for timing in server)
-        for name in ("receive", "validate", "cache", "store", "wait", "commit", "total")
+        for name in ("receive", "decode", "validate", "cache", "store", "wait", "commit", "total")
     }
     stages = dict((job.get("stats") or {}).get("service", {}))
     stages.pop("core_s", None)

@@ -62,7 +62,7 @@ class UploadCache:
             with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
                 w.write_table(table)
             os.replace(partial, target)
-        except OSError as exc:
+        except (OSError, pa.ArrowException) as exc:  # the upload is stored all the same
             logger.warning("could not cache a parsed upload (%s)", type(exc).__name__)
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)

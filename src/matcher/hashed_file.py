@@ -324,8 +324,9 @@ def read_header(source: Path | str | bytes) -> HashedFileHeader:
     return _footer_header(io.BytesIO(source) if isinstance(source, bytes) else source, label)
 
 
-def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
-    """Read and validate a hashed file from a path, bytes or a binary stream.
+def decode_hashed(source: Path | str | bytes | BinaryIO) -> tuple[HashedFileHeader, pl.DataFrame]:
+    """The validated header and the decoded columns of a hashed file, the columns not yet
+    checked: :func:`check_frame` checks them, :func:`read_hashed` does both.
 
     The header comes from the Parquet footer (pyarrow, before any column is decoded); the
     columns are decoded by polars' reader, two to three times faster than pyarrow's read plus
@@ -344,7 +345,19 @@ def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
         raise HashedFileError(unreadable, file=label) from exc
     except pl.exceptions.PanicException as exc:  # a malformed page can panic polars' decoder
         raise HashedFileError(unreadable, file=label) from exc
-    _check_frame(header, frame, label)
+    return header, frame
+
+
+def check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | None = None) -> None:
+    """Check decoded columns against their header (schema, row count, unique refs, agency,
+    encoding length); raises HashedFileError, whose message never quotes a value."""
+    _check_frame(header, frame, source)
+
+
+def read_hashed(source: Path | str | bytes | BinaryIO) -> HashedFile:
+    """Read and validate a hashed file from a path, bytes or a binary stream."""
+    header, frame = decode_hashed(source)
+    _check_frame(header, frame, str(source) if isinstance(source, (str, Path)) else None)
     return HashedFile(header=header, frame=frame)
 
 

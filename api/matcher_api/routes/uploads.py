@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
-from matcher.hashed_file import read_hashed, read_header
+from matcher.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import store, views
 from matcher_api.cache import UploadCache, new_key
 from matcher_api.deps import CurrentAgency, ServicesDep, SessionDep
@@ -71,21 +71,29 @@ async def file_part(request: Request, body: bytes) -> bytes:
     return await part.read()
 
 
-# Decoding and checking the columns runs beside the database write (both release the GIL).
+# Decoding and checking the columns runs beside the database write (both release the GIL);
+# the parsed copy is written beside the column checks.
 _VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
+_CACHE_WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cache")
 
 
 def validate_and_cache(
     cache: UploadCache, content: bytes, key: str, timings: dict[str, float]
 ) -> bool:
-    """Decode and check a hashed file's columns, then keep the parsed frame in the upload
-    cache; True if it was cached. Raises HashedFileError for a bad file."""
+    """Decode and check a hashed file's columns, keeping the parsed frame in the upload cache
+    (written while the columns are checked); True if it was cached. Raises HashedFileError for
+    a bad file, once its copy (if any) has been written, so the caller can remove it."""
     started = time.perf_counter()
-    hashed = read_hashed(content)
-    timings["validate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    cached = cache.write(key, hashed.frame)
-    timings["cache"] = time.perf_counter() - started
+    header, frame = decode_hashed(content)
+    decoded = time.perf_counter()
+    timings["decode"] = decoded - started
+    writing = _CACHE_WRITERS.submit(cache.write, key, frame)
+    try:
+        check_frame(header, frame)
+        timings["validate"] = time.perf_counter() - started
+    finally:
+        cached = writing.result()
+        timings["cache"] = time.perf_counter() - decoded
     return cached
 
 
@@ -140,9 +148,10 @@ async def put_upload(
 ) -> UploadPublic:
     """Upload (or replace) the agency's hashed file; checked against the round before storing.
 
-    The ``Server-Timing`` header says how long receiving, validating, caching the parsed file
-    and storing took (validating and caching run beside storing), the wait for validation after
-    storing, the commit, and the total after receiving.
+    The ``Server-Timing`` header says how long receiving, decoding, validating (decoding and
+    checking), caching the parsed file (beside the checks) and storing took (validating and
+    caching run beside storing), the wait for them after storing, the commit, and the total
+    after receiving.
     """
     started = time.perf_counter()
     body = await read_body(request, services.settings.max_upload_bytes)

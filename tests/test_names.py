@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 from matcher.names import (
     fold,
     fold_expr,
+    fold_names,
     given_names,
     given_names_expr,
     name_parts,
@@ -89,6 +90,20 @@ def test_vectorised_equals_scalar(values: list[str | None]) -> None:
     frame = _vectorised(values)
     expected = [(normalise_name(v), given_names(v), surname_parts(v), fold(v)) for v in values]
     assert list(frame.iter_rows()) == expected
+
+
+@given(
+    st.lists(
+        st.one_of(_names, st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.sampled_from(["aae"])),
+        max_size=20,
+    )
+)
+def test_fold_names_equals_fold_expr(values: list[str | None]) -> None:
+    series = pl.Series("x", values, dtype=pl.String)
+    assert (
+        fold_names(series).to_list()
+        == series.to_frame().select(fold_expr(pl.col("x")))["x"].to_list()
+    )
 
 
 @given(_names)

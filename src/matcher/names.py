@@ -27,6 +27,7 @@ __all__ = [
     "PARTICLES",
     "fold",
     "fold_expr",
+    "fold_names",
     "given_names",
     "given_names_expr",
     "name_parts",
@@ -240,6 +241,20 @@ def fold(s: str | None) -> str | None:
     n = normalise_name("".join(_SPECIAL.get(ch, ch) for ch in n)) or ""
     n = re.sub(_VOWEL_E_RE, r"\1", n)
     return re.sub(_A_RUN_RE, "a", n)
+
+
+def fold_names(values: pl.Series) -> pl.Series:
+    """`fold_expr` over a String series, the full chain only where needed: a name of ASCII
+    letters a-z only is already NFKD, mark- and apostrophe-free and normalised, so only the
+    ICAO rules apply to it. The result is the same as the expression's, value for value."""
+    frame = values.cast(pl.String).rename("name").to_frame().with_row_index("i")
+    plain = pl.col("name").str.contains("^[a-z]+$").fill_null(False)
+    icao = pl.col("name").str.replace_all(_VOWEL_E_RE, "${1}").str.replace_all(_A_RUN_RE, "a")
+    fast = frame.filter(plain).select("i", folded=icao)
+    slow = frame.filter(~plain).select("i", folded=fold_expr(pl.col("name")))
+    if slow.height == 0:
+        return fast["folded"].rename(values.name)
+    return pl.concat([fast, slow]).sort("i")["folded"].rename(values.name)
 
 
 def fold_expr(expr: pl.Expr) -> pl.Expr:

@@ -90,7 +90,7 @@ from matcher import _hmac_kernels as hmac_kernels
 from matcher._arrow import utf8_buffers
 from matcher._numba_config import use_parallel
 from matcher.keys import RoundKeys
-from matcher.names import fold_expr
+from matcher.names import fold_names
 
 __all__ = [
     "MAX_GIVEN_NAMES",
@@ -166,7 +166,7 @@ def name_columns(records: pl.DataFrame) -> NameColumns:
     part_off, part_values = _list_values(records["surnames"])
     encoded = pc.dictionary_encode(pa.concat_arrays([given_values, part_values]))
     raw = pl.Series(encoded.dictionary, dtype=pl.Utf8)
-    folded = pl.select(fold_expr(pl.lit(raw)).fill_null("")).to_series().to_arrow()
+    folded = fold_names(raw).fill_null("").to_arrow()
     table = pc.dictionary_encode(folded)
     names = pl.Series(table.dictionary, dtype=pl.Utf8)
     # raw name -> index of its folded form among the non-empty ones, -1 for ""

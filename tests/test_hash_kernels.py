@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from datetime import date
 
 import numpy as np
 from hypothesis import given
@@ -267,3 +268,16 @@ def test_name_token_messages(x: tuple[np.ndarray, ...]) -> None:
     got_off, got = K.name_token_messages(*x)
     want_off, want = R.name_token_messages(*x)
     assert got_off.tolist() == want_off.tolist() and got.tolist() == want.tolist()
+
+
+@given(
+    st.lists(
+        st.tuples(st.dates(), st.booleans()),
+        max_size=20,
+    )
+)
+def test_packed_dates(rows: list[tuple[date, bool]]) -> None:
+    epoch = date(1970, 1, 1).toordinal()
+    days = np.array([d.toordinal() - epoch for d, _ in rows], dtype=np.int32)
+    valid = np.array([ok for _, ok in rows], dtype=np.bool_)
+    assert K.packed_dates(days, valid).tolist() == R.packed_dates(days, valid).tolist()

@@ -228,6 +228,28 @@ def name_grams(data: np.ndarray, offsets: np.ndarray, q: int, pad: int):  # type
 
 
 @numba.njit(**JIT)
+def packed_dates(days: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Dates given as days since 1970-01-01, packed ``year<<16 | month<<8 | day`` (0 where not
+    ``valid``): the civil-from-days algorithm of H. Hinnant, proleptic Gregorian calendar."""
+    n = days.shape[0]
+    out = np.zeros(n, np.uint64)
+    for i in range(n):
+        if not valid[i]:
+            continue
+        z = np.int64(days[i]) + 719468
+        era = (z if z >= 0 else z - 146096) // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = doy - (153 * mp + 2) // 5 + 1
+        month = mp + 3 if mp < 10 else mp - 9
+        year = yoe + era * 400 + (1 if month <= 2 else 0)
+        out[i] = np.uint64((year << 16) | (month << 8) | day)
+    return out
+
+
+@numba.njit(**JIT)
 def name_token_messages(
     dates: np.ndarray,
     g_off: np.ndarray,

@@ -7,6 +7,7 @@ and ``siphash24`` (general byte messages) against the published SipHash-2-4 test
 from __future__ import annotations
 
 import struct
+from datetime import date
 
 import numpy as np
 
@@ -114,6 +115,20 @@ def name_grams(
         np.array(w0, dtype=np.uint64),
         np.array(w1, dtype=np.uint64),
     )
+
+
+def packed_dates(days: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Dates given as days since 1970-01-01, packed ``year<<16 | month<<8 | day`` (0 where not
+    ``valid``), through ``datetime.date``."""
+    epoch = date(1970, 1, 1).toordinal()
+    out = []
+    for d, ok in zip(days, valid, strict=True):
+        if not ok:
+            out.append(0)
+            continue
+        day = date.fromordinal(epoch + int(d))
+        out.append(day.year << 16 | day.month << 8 | day.day)
+    return np.array(out, dtype=np.uint64)
 
 
 def name_token_messages(

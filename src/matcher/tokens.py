@@ -245,12 +245,9 @@ class NameWords:
 
 def date_words(dates: pl.Series) -> np.ndarray:
     """Birth dates packed as ``year<<16 | month<<8 | day`` (``uint64``), 0 where unknown."""
-    packed = (
-        dates.dt.year().cast(pl.UInt64) * 65536
-        + dates.dt.month().cast(pl.UInt64) * 256
-        + dates.dt.day().cast(pl.UInt64)
-    )
-    return packed.fill_null(0).to_numpy().astype(np.uint64)
+    days = dates.cast(pl.Date).to_physical()
+    valid = days.is_not_null().to_numpy()
+    return kernels.packed_dates(days.fill_null(0).to_numpy().astype(np.int32), valid)
 
 
 def _strong_name_tokens(

@@ -183,8 +183,9 @@ class BloomEncoder:
         data, offsets = utf8_buffers(names)
         gram_off, w0, w1 = kernels.name_grams(data, offsets, self.params.qgram, _PAD)
         vocab, ids = _unique_pairs(w0, w1)
-        self._last_names = (names, (vocab, gram_off.astype(np.int64), ids))
-        return vocab, gram_off.astype(np.int64), ids
+        grams = (vocab, gram_off.astype(np.int64), ids)
+        self._last_names = (names, grams)
+        return grams
 
     def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""

@@ -142,8 +142,12 @@ def hash_records(
         if parts
         else pl.DataFrame(schema=HASHED_SCHEMA)
     )
-    local_map = pl.DataFrame([frame["ref"], records["record_id"], records["row"]])
-    return HashedFile(header=header, frame=frame), local_map.cast(MAP_SCHEMA)  # type: ignore[arg-type]
+    return HashedFile(header=header, frame=frame), _local_map(frame["ref"], records)
+
+
+def _local_map(refs: pl.Series, records: pl.DataFrame) -> pl.DataFrame:
+    """The local map: ref → the agency's record id and input row."""
+    return pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
 
 
 def hash_runs(
@@ -182,11 +186,9 @@ def hash_runs(
     )
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
-    if refs is None:
-        refs = new_refs(records.height)
-    elif refs.len() != records.height:
+    run_refs = new_refs(records.height) if refs is None else refs
+    if run_refs.len() != records.height:
         raise ConfigError("one ref per record is needed", reason="refs")
-    run_refs = refs
 
     def hash_chunk(start: int) -> pl.DataFrame:
         chunk = records.slice(start, chunk_rows)
@@ -323,7 +325,7 @@ def hash_export(
             reason="no_rows",
         )
     refs = new_refs(records.height)
-    local_map = pl.DataFrame([refs, records["record_id"], records["row"]]).cast(MAP_SCHEMA)  # type: ignore[arg-type]
+    local_map = _local_map(refs, records)
 
     def stage_map_and_rejects() -> list[tuple[Path, Path]]:
         # lz4: a third of zstd's time on the random refs, for a local file about twice the size

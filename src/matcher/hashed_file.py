@@ -111,7 +111,7 @@ def _check_frame(header: HashedFileHeader, frame: pl.DataFrame, source: str | No
     """Validate columns and invariants of a hashed frame; messages never quote values."""
     _check_chunk(header, frame, source)
     _check_row_count(header, frame.height, source)
-    if frame.height and frame["ref"].n_unique() != frame.height:
+    if not _unique([frame["ref"]]):
         raise HashedFileError("refs are missing or not unique", file=source, column="ref")
 
 

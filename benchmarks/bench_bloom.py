@@ -33,14 +33,14 @@ from _timing import alternate, one_thread
 from bench_hashing import generate
 from numba import prange
 
-from matcher import _hash_kernels
 from matcher._numba_config import JIT, JIT_PARALLEL
-from matcher.encodings import BloomEncoder
-from matcher.exports import read_export
-from matcher.hashed_file import EncodingParams
-from matcher.keys import RoundKeys, new_secret
-from matcher.normalise import normalise_export
-from matcher.tokens import date_words, name_columns
+from matcher.kernels import hashing as _hash_kernels
+from matcher.steward.encodings import BloomEncoder
+from matcher.steward.exports import read_export
+from matcher.steward.hashed_file import EncodingParams
+from matcher.steward.keys import RoundKeys, new_secret
+from matcher.steward.normalise import normalise_export
+from matcher.steward.tokens import date_words, name_columns
 
 #: The previous kernel's records per parallel task.
 _BASELINE_TASK_ROWS = 4096

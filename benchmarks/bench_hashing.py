@@ -2,7 +2,7 @@
 
 Generates N realistic rows (Swedish names with a Zipf tail, double surnames, personnummer in mixed
 written forms, some samordningsnummer, missing and mistyped numbers), writes them as a
-semicolon CSV, then hashes them end to end with ``matcher.hashing.hash_export`` in a fresh
+semicolon CSV, then hashes them end to end with ``matcher.steward.hashing.hash_export`` in a fresh
 subprocess (so peak RSS is the pipeline's own). In the same run it measures, on a subsample:
 
 * a naive baseline: per-row Python, one ``hmac`` call per token and a per-row Python Bloom
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from matcher.identifiers import luhn_check_digits
+from matcher.steward.identifiers import luhn_check_digits
 
 GIVEN = """
     Alice Maja Elsa Astrid Wilma Freja Olivia Ebba Selma Alma Agnes Ella Vera Saga Signe Stella
@@ -215,8 +215,8 @@ _CHILD = """
 import json, resource, sys, time
 from datetime import date
 from pathlib import Path
-from matcher.hashing import hash_export
-from matcher.keys import new_secret
+from matcher.steward.hashing import hash_export
+from matcher.steward.keys import new_secret
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 t = time.perf_counter()
 summary = hash_export(src, secret=new_secret(), round_id="bench", agency="skola",
@@ -227,10 +227,10 @@ usage = resource.getrusage(resource.RUSAGE_SELF)
 peak = usage.ru_maxrss / 1024
 cpu = usage.ru_utime + usage.ru_stime
 # the same work again, stage by stage, for the breakdown
-from matcher.exports import read_export
-from matcher.hashed_file import write_hashed
-from matcher.hashing import hash_records
-from matcher.normalise import normalise_export
+from matcher.steward.exports import read_export
+from matcher.steward.hashed_file import write_hashed
+from matcher.steward.hashing import hash_records
+from matcher.steward.normalise import normalise_export
 stages = {}
 t = time.perf_counter(); export = read_export(src); stages["read"] = time.perf_counter() - t
 t = time.perf_counter()
@@ -240,10 +240,10 @@ stages["normalise"] = time.perf_counter() - t
 t = time.perf_counter()
 hashed, local_map = hash_records(records, secret=new_secret(), round_id="bench", agency="skola")
 stages["hash (tokens + encodings)"] = time.perf_counter() - t
-from matcher.encodings import BloomEncoder
-from matcher.hashed_file import EncodingParams
-from matcher.keys import RoundKeys
-from matcher.tokens import date_words, name_columns
+from matcher.steward.encodings import BloomEncoder
+from matcher.steward.hashed_file import EncodingParams
+from matcher.steward.keys import RoundKeys
+from matcher.steward.tokens import date_words, name_columns
 t = time.perf_counter()
 encoder = BloomEncoder(RoundKeys.derive(new_secret(), "bench"), EncodingParams())
 names = name_columns(records)

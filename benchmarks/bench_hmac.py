@@ -22,7 +22,8 @@ import numba
 import numpy as np
 from _timing import best, one_thread
 
-from matcher import _hash_kernels, _hmac_kernels
+from matcher.kernels import hashing as _hash_kernels
+from matcher.kernels import hmac as _hmac_kernels
 
 WORDS_PER_MESSAGE = 4
 

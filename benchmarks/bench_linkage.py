@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from matcher import _kernels
 from matcher._numba_config import threads_for
-from matcher.blocking import BlockingParams, Blocks
-from matcher.cases import cases_from_sorted
-from matcher.linkage import LinkageArrays, link_arrays, warm_up
+from matcher.kernels import linkage as _kernels
+from matcher.linkage.blocking import BlockingParams, Blocks
+from matcher.linkage.cases import cases_from_sorted
+from matcher.linkage.linkage import LinkageArrays, link_arrays, warm_up
 
 NBITS = 1024
 WORDS = NBITS // 64
@@ -234,7 +234,7 @@ def fuzzy_inputs(agencies: int, records: int, seed: int = 2) -> tuple[LinkageArr
 
 def compile_seconds() -> dict[str, float]:
     """warm_up() in fresh processes: with an empty Numba cache, then with the cache filled."""
-    code = "from matcher.linkage import warm_up; print(warm_up())"
+    code = "from matcher.linkage.linkage import warm_up; print(warm_up())"
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from matcher.dates import parse_date
-from matcher.exports import read_export
-from matcher.identifiers import luhn_check_digit, parse_identity_number
-from matcher.names import given_names, surname_parts
-from matcher.normalise import normalise_export
+from matcher.steward.dates import parse_date
+from matcher.steward.exports import read_export
+from matcher.steward.identifiers import luhn_check_digit, parse_identity_number
+from matcher.steward.names import given_names, surname_parts
+from matcher.steward.normalise import normalise_export
 
 REFERENCE = date(2026, 11, 1)
 GIVEN = [

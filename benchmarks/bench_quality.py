@@ -3,15 +3,15 @@
     python benchmarks/bench_quality.py --children 20000 --agencies 5 --json quality.json \
         --plot quality.png
 
-1. `matcher.synth` writes the agencies' exports (typos, missing and mistyped identity numbers,
-   name variants, Windows-1252 and Excel files) and the truth;
-2. each export is hashed as a steward would (`matcher.hashing.hash_export`);
+1. `matcher.evaluation.synth` writes the agencies' exports (typos, missing and mistyped
+   identity numbers, name variants, Windows-1252 and Excel files) and the truth;
+2. each export is hashed as a steward would (`matcher.steward.hashing.hash_export`);
 3. baseline, same run: records linked only when their valid identity-number tokens are equal
    (what a plain personnummer join gives);
-4. the linkage core (`matcher.linkage.link`) at each threshold of a sweep; the chosen threshold
-   is the best F1 with pairwise precision >= 0.99. Figures: cross-agency pairwise precision,
-   recall and F1, case precision and recall (k = 2), and the breakdown by error type at the
-   default and the chosen threshold.
+4. the linkage core (`matcher.linkage.linkage.link`) at each threshold of a sweep; the chosen
+   threshold is the best F1 with pairwise precision >= 0.99. Figures: cross-agency pairwise
+   precision, recall and F1, case precision and recall (k = 2), and the breakdown by error type at
+   the default and the chosen threshold.
 Also times the generator itself (wall and CPU seconds per million rows).
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from matcher.evaluation import (
+from matcher.evaluation.evaluation import (
     best_threshold,
     evaluate,
     plot_sweep,
@@ -35,11 +35,11 @@ from matcher.evaluation import (
     resolve_refs,
     sweep,
 )
-from matcher.exports import load_mapping
-from matcher.hashed_file import read_hashed
-from matcher.hashing import hash_export
-from matcher.linkage import DEFAULT_THRESHOLD, link
-from matcher.synth import AGENCY_PROFILES, SynthConfig, generate, write_exports
+from matcher.evaluation.synth import AGENCY_PROFILES, SynthConfig, generate, write_exports
+from matcher.linkage.linkage import DEFAULT_THRESHOLD, link
+from matcher.steward.exports import load_mapping
+from matcher.steward.hashed_file import read_hashed
+from matcher.steward.hashing import hash_export
 
 TARGET_PRECISION, TARGET_RECALL = 0.99, 0.97
 

@@ -47,14 +47,14 @@ import httpx
 import numpy as np
 import polars as pl
 
-from matcher.hashed_file import (
+from matcher.linkage.linkage import link, warm_up
+from matcher.steward.hashed_file import (
     EncodingParams,
     HashedFile,
     HashedFileHeader,
     read_hashed,
     to_bytes,
 )
-from matcher.linkage import link, warm_up
 
 AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "bup", "elevhalsa", "bib", "vard")
 KEY_CHECK = "be4c4be4c4be4c4b"

@@ -161,7 +161,12 @@ def linkage_rounds(
     its records keeps or drops each of them and flips a few encoding bits. A small
     ``token_space`` makes different children share tokens (adversarial chains).
     """
-    from matcher.hashed_file import HASHED_SCHEMA, EncodingParams, HashedFile, HashedFileHeader
+    from matcher.steward.hashed_file import (
+        HASHED_SCHEMA,
+        EncodingParams,
+        HashedFile,
+        HashedFileHeader,
+    )
 
     n_children = draw(_st.integers(1, max_children))
     rows: dict[str, list[dict[str, object]]] = {a: [] for a in LINK_AGENCIES}
@@ -290,14 +295,14 @@ def clusterings(draw: _st.DrawFn, max_records: int = 30) -> tuple[_pe.DataFrame,
     return predicted, truth
 
 
-# --- Keyed hashing: normalised records as matcher.normalise emits them (helper B) ----------------
+# --- Keyed hashing: normalised records as matcher.steward.normalise emits them (helper B) ---
 import polars as _pl_b  # noqa: E402
 
 _B_GIVEN = ("anna", "åsa", "märta", "björn", "östen", "mohammed", "elias", "ebba", "zoë", "noor")
 _B_SURNAMES = ("andersson", "öberg", "åkesson", "lindström", "johansson", "nguyen", "björk", "sjöö")
 _B_LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
 _B_ID_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-"
-#: Columns and types of matcher.normalise's records (the hashing input).
+#: Columns and types of matcher.steward.normalise's records (the hashing input).
 B_RECORD_SCHEMA = {
     "row": _pl_b.Int64,
     "record_id": _pl_b.String,
@@ -319,7 +324,7 @@ def hashing_names(min_size: int = 2) -> _st.SearchStrategy[str]:
 
 @_st.composite
 def normalised_record_dicts(draw: _st.DrawFn, min_name: int = 2, min_id: int = 1) -> dict:
-    """One record of matcher.normalise's contract (pnr, if any, valid and canonical)."""
+    """One record of matcher.steward.normalise's contract (pnr, if any, valid and canonical)."""
     pnr = draw(_st.none() | valid_identity_numbers())
     kind = None
     if pnr is not None:
@@ -349,7 +354,7 @@ def records_frame(rows: list[dict]) -> _pl_b.DataFrame:
 def normalised_records(
     draw: _st.DrawFn, min_rows: int = 0, max_rows: int = 12, min_name: int = 2, min_id: int = 1
 ) -> _pl_b.DataFrame:
-    """A frame of normalised records (the input of matcher.hashing.hash_records)."""
+    """A frame of normalised records (the input of matcher.steward.hashing.hash_records)."""
     rows = draw(
         _st.lists(normalised_record_dicts(min_name, min_id), min_size=min_rows, max_size=max_rows)
     )

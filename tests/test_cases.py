@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.cases import CASE_SCHEMA, find_cases, summarise_cases
 from matcher.errors import ConfigError
+from matcher.linkage.cases import CASE_SCHEMA, find_cases, summarise_cases
 from tests.strategies import LINK_AGENCIES
 
 START = date(2024, 1, 1)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.clustering import Components, partition
 from matcher.errors import LinkageError
+from matcher.linkage.clustering import Components, partition
 
 
 def _components(ids: list[int | None]) -> Components:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.dates import EXCEL_EPOCH, parse_date, parse_dates
-from matcher.rejects import Reason
+from matcher.steward.dates import EXCEL_EPOCH, parse_date, parse_dates
+from matcher.steward.rejects import Reason
 from tests.strategies import REFERENCE_DATE
 
 REF = REFERENCE_DATE

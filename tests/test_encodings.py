@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.encodings import BloomEncoder, check_params, dice, pack_qgram, qgrams
 from matcher.errors import ConfigError
-from matcher.hashed_file import EncodingParams
-from matcher.keys import RoundKeys
-from matcher.tokens import date_words, name_columns
+from matcher.steward.encodings import BloomEncoder, check_params, dice, pack_qgram, qgrams
+from matcher.steward.hashed_file import EncodingParams
+from matcher.steward.keys import RoundKeys
+from matcher.steward.tokens import date_words, name_columns
 from tests.strategies import hashing_names, normalised_records, records_frame
 
 KEYS = RoundKeys.derive(bytes(range(32)), "round-1")

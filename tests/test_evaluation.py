@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.errors import InputFileError
-from matcher.evaluation import (
+from matcher.evaluation.evaluation import (
     align,
     best_threshold,
     case_counts,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.exports import map_columns
-from matcher.synth import AGENCY_PROFILES
+from matcher.evaluation.synth import AGENCY_PROFILES
+from matcher.steward.exports import map_columns
 
 
 @pytest.mark.parametrize("agency", sorted(AGENCY_PROFILES))

@@ -15,7 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, InputFileError, MatcherError, MissingColumnError
-from matcher.exports import STANDARD_FIELDS, header_key, load_mapping, map_columns, read_export
+from matcher.steward.exports import (
+    STANDARD_FIELDS,
+    header_key,
+    load_mapping,
+    map_columns,
+    read_export,
+)
 
 HEADER = "Personnummer;Förnamn;Efternamn;Födelsedatum;Kategori;Datum;Ärende-ID;Anteckning"
 ROWS = [

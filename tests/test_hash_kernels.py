@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher import _hash_kernels as K
-from matcher import _hash_reference as R
+from matcher.kernels import hashing as K
+from matcher.kernels import hashing_reference as R
 
 U64 = st.integers(0, 2**64 - 1)
 KEY = bytes(range(16))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
-from matcher.hashed_file import (
+from matcher.steward.hashed_file import (
     HashedFileHeader,
     HashedFileWriter,
     check_compatible,

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher import hashing
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
-from matcher.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
-from matcher.hashing import hash_export, hash_records, new_refs
-from matcher.keys import RoundKeys
-from matcher.tokens import PARALLEL_MIN_ROWS, TOKEN_KINDS
+from matcher.steward import hashing
+from matcher.steward.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
+from matcher.steward.hashing import hash_export, hash_records, new_refs
+from matcher.steward.keys import RoundKeys
+from matcher.steward.tokens import PARALLEL_MIN_ROWS, TOKEN_KINDS
 from tests.strategies import normalised_records, records_frame
 
 SECRET = bytes(range(32))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from matcher import _hmac_kernels as K
+from matcher.kernels import hmac as K
 
 KEYS = st.binary(max_size=100)
 #: RFC 4231 §4.3 and §4.7 (test cases 2 and 6): key, data, HMAC-SHA256.

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from matcher.identifiers import (
+from matcher.steward.identifiers import (
     KIND_PERSONNUMMER,
     KIND_SAMORDNINGSNUMMER,
     ParsedId,
@@ -19,7 +19,7 @@ from matcher.identifiers import (
     parse_identity_number,
     parse_identity_numbers,
 )
-from matcher.rejects import Reason
+from matcher.steward.rejects import Reason
 from tests.strategies import (
     REFERENCE_DATE,
     invalid_luhn_identity_numbers,

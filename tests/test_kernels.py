@@ -1,4 +1,4 @@
-"""Every Numba kernel agrees with its plain-Python twin in ``matcher._reference``."""
+"""Every Numba kernel agrees with its plain-Python twin in ``matcher.kernels.linkage_reference``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
 
-from matcher import _kernels as K
-from matcher import _reference as R
-from matcher.blocking import BlockingParams, build_blocks
-from matcher.clustering import partition
+from matcher.kernels import linkage as K
+from matcher.kernels import linkage_reference as R
+from matcher.linkage.blocking import BlockingParams, build_blocks
+from matcher.linkage.clustering import partition
 from tests.strategies import bit_matrices, token_owner_arrays
 
 

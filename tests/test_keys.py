@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, KeyFileError, OutputExistsError
-from matcher.keys import (
+from matcher.steward.keys import (
     KEY_FILE_HEADER,
     PROJECT_SALT,
     RoundKeys,

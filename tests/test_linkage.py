@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.blocking import BlockingParams
 from matcher.errors import ConfigError, KeyMismatchError, LinkageError
-from matcher.hashed_file import HASHED_SCHEMA, EncodingParams, HashedFile, HashedFileHeader
-from matcher.linkage import (
+from matcher.linkage.blocking import BlockingParams
+from matcher.linkage.linkage import (
     DEFAULT_THRESHOLD,
     LinkageArrays,
     dice_coefficients,
     link,
     link_arrays,
 )
+from matcher.steward.hashed_file import HASHED_SCHEMA, EncodingParams, HashedFile, HashedFileHeader
 from tests.strategies import linkage_rounds
 
 WINDOW = (date(2024, 1, 1), date(2024, 12, 31))
@@ -249,7 +249,7 @@ def test_dice_coefficients_and_bit_packing() -> None:
 
 
 def test_blocking_refuses_bad_arrays() -> None:
-    from matcher.blocking import build_blocks
+    from matcher.linkage.blocking import build_blocks
 
     bits = np.zeros((2, 2), np.uint64)
     offsets = np.array([0, 1, 2], np.int64)
@@ -301,7 +301,7 @@ def test_errors_never_quote_refs(ref: str) -> None:
 
 
 def test_token_lists_become_csr_arrays() -> None:
-    from matcher.linkage import _csr
+    from matcher.linkage.linkage import _csr
 
     clean = pl.Series([[5], None, [], [2, 3]], dtype=pl.List(pl.UInt64))
     offsets, values = _csr(clean)

@@ -1,9 +1,9 @@
-"""Integration: normalised records hashed by matcher.hashing, then linked across agencies.
+"""Integration: normalised records hashed by matcher.steward.hashing, then linked across agencies.
 
-End to end, the token contract of matcher.tokens (v2): a missing number or a calling name that
-is not the first given name links by an exact name token; a typo in one field links through
-the fuzzy pass; a twin with the same initial or a namesake born on the same day of another year
-never links.
+End to end, the token contract of matcher.steward.tokens (v2): a missing number or a calling name
+that is not the first given name links by an exact name token; a typo in one field links through the
+fuzzy pass; a twin with the same initial or a namesake born on the same day of another year never
+links.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from matcher.hashed_file import read_hashed, to_bytes
-from matcher.hashing import RECORD_SCHEMA, hash_records
-from matcher.linkage import LinkageResult, link
+from matcher.linkage.linkage import LinkageResult, link
+from matcher.steward.hashed_file import read_hashed, to_bytes
+from matcher.steward.hashing import RECORD_SCHEMA, hash_records
 
 SECRET = bytes(range(32))
 

@@ -8,7 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from matcher.names import (
+from matcher.steward.names import (
     fold,
     fold_expr,
     fold_names,

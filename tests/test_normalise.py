@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from matcher import normalise
 from matcher.errors import MatcherError
-from matcher.exports import read_export
-from matcher.normalise import RECORDS_SCHEMA, normalise_export
-from matcher.rejects import REJECTS_SCHEMA, write_rejects
+from matcher.steward import normalise
+from matcher.steward.exports import read_export
+from matcher.steward.normalise import RECORDS_SCHEMA, normalise_export
+from matcher.steward.rejects import REJECTS_SCHEMA, write_rejects
 from tests.strategies import (
     REFERENCE_DATE,
     invalid_luhn_identity_numbers,

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from matcher import _normalise_kernels as K
-from matcher import _normalise_reference as R
+from matcher.kernels import normalise as K
+from matcher.kernels import normalise_reference as R
 from tests.strategies import invalid_luhn_identity_numbers, valid_identity_numbers
 
 _noisy = st.text(alphabet="0123456789-+ \t'`.,eE:/=@TFKé\u2013\u00a0０", max_size=16)

@@ -23,10 +23,10 @@ import pyarrow.parquet as pq
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from matcher.hashed_file import empty_frame, read_hashed, to_bytes
-from matcher.hashing import hash_export, hash_records
-from matcher.names import fold
-from matcher.rejects import Action, Reason
+from matcher.steward.hashed_file import empty_frame, read_hashed, to_bytes
+from matcher.steward.hashing import hash_export, hash_records
+from matcher.steward.names import fold
+from matcher.steward.rejects import Action, Reason
 from tests.strategies import normalised_records
 
 SECRET = bytes(range(32))

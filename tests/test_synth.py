@@ -17,14 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, OutputExistsError
-from matcher.identifiers import luhn_check_digits
-from matcher.synth import (
+from matcher.evaluation.synth import (
     ERROR_TYPES,
     SynthConfig,
     config_from_options,
     generate,
     synthesize,
 )
+from matcher.steward.identifiers import luhn_check_digits
 
 ALL_AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "elevhalsa", "bup")
 

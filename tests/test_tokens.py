@@ -16,10 +16,10 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher._hash_kernels import ID_TAG, NAME_FULL
-from matcher.keys import RoundKeys
-from matcher.names import fold
-from matcher.tokens import NameWords, compute_tokens, date_words, name_columns
+from matcher.kernels.hashing import ID_TAG, NAME_FULL
+from matcher.steward.keys import RoundKeys
+from matcher.steward.names import fold
+from matcher.steward.tokens import NameWords, compute_tokens, date_words, name_columns
 from tests.strategies import normalised_records, records_frame
 
 SECRET = bytes(range(32))

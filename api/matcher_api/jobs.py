@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.errors import MatcherError
-from matcher.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
+from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
 from matcher_api import store
 from matcher_api.cache import UploadCache
 
@@ -219,7 +219,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
     timings: dict[str, float] = {}
     clock = time.perf_counter
     try:
-        from matcher.linkage import link
+        from matcher.linkage.linkage import link
 
         started = clock()
         with factory() as session:
@@ -287,7 +287,7 @@ def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: s
 def _warm_up() -> None:
     """Import the heavy modules in the worker ahead of the first job."""
     with contextlib.suppress(ImportError):
-        from matcher.linkage import warm_up
+        from matcher.linkage.linkage import warm_up
 
         warm_up()
 

@@ -43,7 +43,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import NullPool
 
 from matcher.errors import KeyMismatchError
-from matcher.hashed_file import HashedFileHeader, check_compatible
+from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.cache import UploadCache
 from matcher_api.errors import ConflictError, NotFoundError, UnprocessableError
 from matcher_api.security import hash_token, new_token

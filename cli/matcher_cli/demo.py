@@ -52,7 +52,7 @@ class DemoResult:
     stewards: dict[str, StewardReport]
     coordinator: dict[str, Any]
     job: dict[str, Any]
-    evaluation: Any  # matcher.evaluation.Evaluation
+    evaluation: Any  # matcher.evaluation.evaluation.Evaluation
     timings: dict[str, float]
 
 
@@ -110,11 +110,11 @@ def run_demo(
     step: Step | None = None,
 ) -> DemoResult:
     """Play a whole round end to end and return what each role got (see module docstring)."""
-    from matcher.evaluation import evaluate
-    from matcher.exports import load_mapping
-    from matcher.hashing import hash_export
-    from matcher.keys import new_secret, read_key_file, write_key_file
-    from matcher.synth import SynthConfig, synthesize
+    from matcher.evaluation.evaluation import evaluate
+    from matcher.evaluation.synth import SynthConfig, synthesize
+    from matcher.steward.exports import load_mapping
+    from matcher.steward.hashing import hash_export
+    from matcher.steward.keys import new_secret, read_key_file, write_key_file
     from matcher_cli.client import ClientSettings, MatcherClient
     from matcher_cli.commands.results import meeting_list, read_map
 

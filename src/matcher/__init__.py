@@ -23,29 +23,29 @@ from matcher.errors import (
 )
 
 if TYPE_CHECKING:
-    from matcher.exports import read_export
-    from matcher.hashed_file import HashedFile, read_hashed, write_hashed
-    from matcher.hashing import hash_export, hash_records
-    from matcher.keys import new_secret, read_key_file, write_key_file
-    from matcher.linkage import LinkageResult, link
-    from matcher.normalise import normalise_export
+    from matcher.linkage.linkage import LinkageResult, link
+    from matcher.steward.exports import read_export
+    from matcher.steward.hashed_file import HashedFile, read_hashed, write_hashed
+    from matcher.steward.hashing import hash_export, hash_records
+    from matcher.steward.keys import new_secret, read_key_file, write_key_file
+    from matcher.steward.normalise import normalise_export
 
 __version__ = "0.1.0"
 
 #: Public name -> module that defines it (loaded on first access).
 _LAZY: dict[str, str] = {
-    "HashedFile": "matcher.hashed_file",
-    "LinkageResult": "matcher.linkage",
-    "hash_export": "matcher.hashing",
-    "hash_records": "matcher.hashing",
-    "link": "matcher.linkage",
-    "new_secret": "matcher.keys",
-    "normalise_export": "matcher.normalise",
-    "read_export": "matcher.exports",
-    "read_hashed": "matcher.hashed_file",
-    "read_key_file": "matcher.keys",
-    "write_hashed": "matcher.hashed_file",
-    "write_key_file": "matcher.keys",
+    "HashedFile": "matcher.steward.hashed_file",
+    "LinkageResult": "matcher.linkage.linkage",
+    "hash_export": "matcher.steward.hashing",
+    "hash_records": "matcher.steward.hashing",
+    "link": "matcher.linkage.linkage",
+    "new_secret": "matcher.steward.keys",
+    "normalise_export": "matcher.steward.normalise",
+    "read_export": "matcher.steward.exports",
+    "read_hashed": "matcher.steward.hashed_file",
+    "read_key_file": "matcher.steward.keys",
+    "write_hashed": "matcher.steward.hashed_file",
+    "write_key_file": "matcher.steward.keys",
 }
 
 __all__ = [

@@ -13,7 +13,7 @@ import polars as pl
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from matcher.hashed_file import EncodingParams, HashedFileHeader, to_bytes
+from matcher.steward.hashed_file import EncodingParams, HashedFileHeader, to_bytes
 
 COORDINATOR_TOKEN = "coordinator-token-for-tests-0123456789abcdef"
 KEY_CHECK = "5eed5eed5eed5eed"
@@ -76,7 +76,7 @@ def hashed_bytes(
 
 def refs_of(content: bytes) -> list[str]:
     """The refs inside a hashed file."""
-    from matcher.hashed_file import read_hashed
+    from matcher.steward.hashed_file import read_hashed
 
     return read_hashed(content).frame["ref"].to_list()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import matcher.linkage
+import matcher.linkage.linkage
 from matcher.errors import LinkageError
 from matcher_api.schemas import AgencyResultsPublic, RoundResultsPublic
 from tests.api.factories import Api, bearer, hashed_bytes, refs_of
@@ -125,14 +125,14 @@ def test_matching_runs_off_the_event_loop_and_records_status(
     round_id, tokens = api.create_round()
     _upload_all(api, round_id, tokens)
     started, release = threading.Event(), threading.Event()
-    real_link: Callable[..., Any] = matcher.linkage.link
+    real_link: Callable[..., Any] = matcher.linkage.linkage.link
 
     def slow_link(*args: Any, **kwargs: Any) -> Any:
         started.set()
         assert release.wait(30)
         return real_link(*args, **kwargs)
 
-    monkeypatch.setattr(matcher.linkage, "link", slow_link)
+    monkeypatch.setattr(matcher.linkage.linkage, "link", slow_link)
     assert api.client.post(f"/rounds/{round_id}/match", headers=api.coordinator).status_code == 202
     assert started.wait(30)
     # The service answers while the core is busy, and reports the job as running.
@@ -163,7 +163,7 @@ def test_failed_matching_is_recorded_without_data(
     def failing(*_: Any, **__: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(matcher.linkage, "link", failing)
+    monkeypatch.setattr(matcher.linkage.linkage, "link", failing)
     job = api.match(round_id)
     assert job["status"] == "failed"
     assert message in job["error"]

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from matcher.hashed_file import read_hashed
+from matcher.steward.hashed_file import read_hashed
 from matcher_api import jobs, store
 from matcher_api.cache import PRUNE_GRACE, UploadCache, new_key
 from tests.api.factories import Api, hashed_bytes

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from matcher.hashed_file import read_hashed
-from matcher.keys import fingerprint, read_key_file
+from matcher.steward.hashed_file import read_hashed
+from matcher.steward.keys import fingerprint, read_key_file
 from matcher_cli.app import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "skola_export.csv"

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from matcher.hashed_file import HASHED_SCHEMA, HashedFileHeader, write_hashed
+from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFileHeader, write_hashed
 from matcher_cli.app import app
 
 runner = CliRunner()

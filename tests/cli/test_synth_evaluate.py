@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from matcher.exports import load_mapping
-from matcher.hashing import hash_export
+from matcher.steward.exports import load_mapping
+from matcher.steward.hashing import hash_export
 from matcher_cli.app import app
 
 runner = CliRunner()

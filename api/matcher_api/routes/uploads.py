@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
-from matcher.hashed_file import check_frame, decode_hashed, read_header
+from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import store, views
 from matcher_api.cache import UploadCache, new_key
 from matcher_api.deps import CurrentAgency, ServicesDep, SessionDep

@@ -38,7 +38,7 @@ def _parse_thresholds(text: str) -> list[float]:
 def read_hashed_files(paths: list[Path]) -> list[Any]:
     """Hashed files named directly, plus every hashed file inside folders named."""
     from matcher.errors import HashedFileError
-    from matcher.hashed_file import read_hashed
+    from matcher.steward.hashed_file import read_hashed
 
     files = []
     for path in paths:
@@ -56,7 +56,10 @@ def read_hashed_files(paths: list[Path]) -> list[Any]:
 
 
 def summary_table(result: Any, title: str = "linkage quality") -> Table:
-    """Pairwise and case figures of an :class:`~matcher.evaluation.Evaluation` as a table."""
+    """Pairwise and case figures of an evaluation as a table.
+
+    ``result`` is a :class:`~matcher.evaluation.evaluation.Evaluation`.
+    """
     pairs, cases = result.pairs, result.cases
     table = Table(title=title, title_justify="left", show_header=True)
     table.add_column("measure")
@@ -155,7 +158,7 @@ def evaluate_command(
 ) -> None:
     """Precision, recall and F1 of linkage against the generator's truth."""
     with reported_errors():
-        from matcher import evaluation as ev
+        from matcher.evaluation import evaluation as ev
 
         if clusters is None and not sweep:
             raise ConfigError("give --clusters, or hashed files with --sweep", reason="inputs")
@@ -173,7 +176,7 @@ def evaluate_command(
                 raise ConfigError(
                     "--sweep needs --maps to turn refs into record ids", reason="maps"
                 )
-            from matcher.linkage import link
+            from matcher.linkage.linkage import link
 
             files = read_hashed_files(sweep)
             values = _parse_thresholds(thresholds)

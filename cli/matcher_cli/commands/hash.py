@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from matcher.hashing import hash_export
-from matcher.keys import fingerprint, read_key_file
-from matcher.rejects import explain
+from matcher.steward.hashing import hash_export
+from matcher.steward.keys import fingerprint, read_key_file
+from matcher.steward.rejects import explain
 from matcher_cli.commands.inspect import reading_options
 from matcher_cli.console import console, progress, reported_errors
 from matcher_cli.options import parse_day

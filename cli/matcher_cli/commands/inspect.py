@@ -11,9 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from matcher.errors import ConfigError
-from matcher.exports import MappingConfig, load_mapping, read_export
-from matcher.normalise import normalise_export
-from matcher.rejects import explain, rejects_summary
+from matcher.steward.exports import MappingConfig, load_mapping, read_export
+from matcher.steward.normalise import normalise_export
+from matcher.steward.rejects import explain, rejects_summary
 from matcher_cli.console import console, reported_errors
 from matcher_cli.options import parse_day
 

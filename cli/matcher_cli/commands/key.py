@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from matcher.keys import fingerprint, new_secret, read_key_file, write_key_file
+from matcher.steward.keys import fingerprint, new_secret, read_key_file, write_key_file
 from matcher_cli.console import console, reported_errors
 
 key_app = typer.Typer(

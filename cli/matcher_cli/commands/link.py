@@ -55,8 +55,8 @@ def link_command(
                 raise OutputExistsError(
                     "output file exists; pass --overwrite to replace it", file=path
                 )
-        from matcher.hashed_file import read_hashed
-        from matcher.linkage import DEFAULT_THRESHOLD, link
+        from matcher.linkage.linkage import DEFAULT_THRESHOLD, link
+        from matcher.steward.hashed_file import read_hashed
 
         files = [read_hashed(path) for path in hashed]
         with progress() as bar:

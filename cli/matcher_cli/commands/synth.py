@@ -49,14 +49,14 @@ def synth_command(
     sets: list[str] = typer.Option(
         [],
         "--set",
-        help="Any other generator setting as NAME=VALUE (see matcher.synth.SynthConfig), "
-        "e.g. --set samordningsnummer_share=0.03.",
+        help="Any other generator setting as NAME=VALUE "
+        "(see matcher.evaluation.synth.SynthConfig), e.g. --set samordningsnummer_share=0.03.",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing files."),
 ) -> None:
     """Generate Swedish children and their agencies' exports with a ground truth."""
     with reported_errors():
-        from matcher.synth import config_from_options, synthesize
+        from matcher.evaluation.synth import config_from_options, synthesize
 
         options: dict[str, object] = {
             "children": children,

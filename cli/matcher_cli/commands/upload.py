@@ -19,7 +19,7 @@ def upload_command(
 ) -> None:
     """Upload (or replace) this agency's hashed file; it is checked locally first."""
     with reported_errors():
-        from matcher.hashed_file import read_hashed
+        from matcher.steward.hashed_file import read_hashed
         from matcher_cli.client import MatcherClient, client_settings
 
         header = read_hashed(hashed).header  # refuse a broken file before sending it

@@ -41,9 +41,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from matcher import _normalise_kernels as _K
 from matcher._arrow import utf8_buffers
-from matcher.rejects import Reason
+from matcher.kernels import normalise as _K
+from matcher.steward.rejects import Reason
 
 __all__ = [
     "IDENTITY_COLUMNS",

@@ -5,7 +5,7 @@ The `records` frame is the contract the keyed hashing builds on (`RECORDS_SCHEMA
 =============== ============== ====================================================================
 column          type           meaning
 =============== ============== ====================================================================
-row             Int64          row number as the steward sees it (see `matcher.exports`)
+row             Int64          row number as the steward sees it (see `matcher.steward.exports`)
 record_id       String         the agency's own id; the row number as text when the cell is empty
 pnr             String | null  canonical 12 digits, only when valid
 pnr_kind        String | null  "personnummer" or "samordningsnummer"
@@ -35,11 +35,11 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from matcher._normalise_kernels import factorize
-from matcher.dates import parse_dates
-from matcher.identifiers import parse_identity_numbers
-from matcher.names import name_parts
-from matcher.rejects import REJECTS_SCHEMA, Action, Reason, empty_rejects
+from matcher.kernels.normalise import factorize
+from matcher.steward.dates import parse_dates
+from matcher.steward.identifiers import parse_identity_numbers
+from matcher.steward.names import name_parts
+from matcher.steward.rejects import REJECTS_SCHEMA, Action, Reason, empty_rejects
 
 __all__ = ["MAX_CELL_CHARS", "RECORDS_SCHEMA", "NormalisedExport", "normalise_export"]
 

@@ -19,9 +19,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from matcher import _kernels
 from matcher._arrow import utf8_buffers
 from matcher.errors import ConfigError, LinkageError
+from matcher.kernels import linkage as _kernels
 
 CASE_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Utf8(),

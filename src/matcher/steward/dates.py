@@ -8,7 +8,7 @@ agree. Accepted forms, after NFKC and trimming (a time part after ``T`` or a spa
 - ``D/M/YYYY``, ``D.M.YYYY``, ``D-M-YYYY`` (day first, as written in Sweden; never month first);
 - Excel serial numbers of exactly five digits (1927-05-18 to 2173-10-14), optionally with a
   fraction, counted from 1899-12-30 as Excel does. Real Excel date cells arrive as ISO text
-  from `matcher.exports`.
+  from `matcher.steward.exports`.
 
 Anything else is `Reason.DATE_INVALID`; a cell starting with ``=``, ``+`` or ``@`` is
 `Reason.CELL_FORMULA`; with ``latest`` given, a later date is `Reason.DATE_FUTURE`.
@@ -22,8 +22,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from matcher.identifiers import WHITESPACE
-from matcher.rejects import Reason
+from matcher.steward.identifiers import WHITESPACE
+from matcher.steward.rejects import Reason
 
 __all__ = ["EXCEL_EPOCH", "parse_date", "parse_dates"]
 

@@ -10,7 +10,7 @@ single bit: clkhash issue #33): the ``k`` positions of a q-gram are 32-bit halve
 ``SipHash-2-4(K_field, salt, gram_word0, gram_word1, counter)`` modulo the length, i.e. a keyed
 PRF of the q-gram, so without the round secret nobody can compute which bits a q-gram sets.
 
-Hardening, recorded in :class:`~matcher.hashed_file.EncodingParams`:
+Hardening, recorded in :class:`~matcher.steward.hashed_file.EncodingParams`:
 
 * ``salt``: every q-gram is salted with the record's birth year (attribute-specific salting,
   Chen, Schnell, Armknecht & Heng, ICISSP 2022: "salt-YOB" defeats pattern-mining attacks and
@@ -44,13 +44,13 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from matcher import _hash_kernels as kernels
 from matcher._arrow import utf8_buffers
 from matcher._numba_config import use_parallel
 from matcher.errors import ConfigError
-from matcher.hashed_file import EncodingParams
-from matcher.keys import RoundKeys
-from matcher.tokens import PARALLEL_MIN_ROWS, NameColumns
+from matcher.kernels import hashing as kernels
+from matcher.steward.hashed_file import EncodingParams
+from matcher.steward.keys import RoundKeys
+from matcher.steward.tokens import PARALLEL_MIN_ROWS, NameColumns
 
 __all__ = [
     "FIELDS",

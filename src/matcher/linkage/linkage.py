@@ -4,7 +4,7 @@
 agency, then ref), links them and finds the cases. ``link_arrays`` does the linking on plain
 arrays (for benchmarks): identity-number links, then exact name links, then fuzzy links found
 by Dice coefficient inside blocks, clustered under the identity-number rule of
-:mod:`matcher.clustering`. Every wrapper validates in Python, then calls the Numba kernels.
+:mod:`matcher.linkage.clustering`. Every wrapper validates in Python, then calls the Numba kernels.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matcher import _kernels
 from matcher._numba_config import threads_for
-from matcher.blocking import BlockingParams, Blocks, build_blocks
-from matcher.cases import cases_from_sorted, check_window, summarise_cases
-from matcher.clustering import Components
 from matcher.errors import ConfigError, LinkageError
-from matcher.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
+from matcher.kernels import linkage as _kernels
+from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
+from matcher.linkage.cases import cases_from_sorted, check_window, summarise_cases
+from matcher.linkage.clustering import Components
+from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
 
 #: Dice at or above which two encodings link; bench_quality sweep (tokens v2): precision at 0.9
 #: holds with scale (0.9994/0.9984/0.9982 at 20k/100k/200k children), at 0.8 it falls below 0.99.

@@ -11,7 +11,7 @@ from datetime import date
 
 import numpy as np
 
-from matcher._hash_kernels import (
+from matcher.kernels.hashing import (
     BLOCK_DATE,
     BLOCK_GIVEN_SURNAME,
     BLOCK_PAIR_NAMES,

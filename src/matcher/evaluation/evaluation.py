@@ -108,7 +108,7 @@ class Evaluation:
 
 
 def read_truth(path: Path | str) -> pl.DataFrame:
-    """Read a truth file written by :mod:`matcher.synth` and check its columns."""
+    """Read a truth file written by :mod:`matcher.evaluation.synth` and check its columns."""
     try:
         truth = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:

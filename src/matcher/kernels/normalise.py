@@ -2,7 +2,7 @@
 
 ``parse_ids``: ``parse_identity_numbers`` (in ``identifiers``) does the Unicode cleaning in polars
 when a column has non-ASCII text and hands the strings here; the kernel applies the rest of the
-rules of `matcher.identifiers.parse_identity_number` byte by byte (ASCII whitespace removed,
+rules of `matcher.steward.identifiers.parse_identity_number` byte by byte (ASCII whitespace removed,
 leading ASCII apostrophes dropped, shape, century, date, Luhn, reasons).
 
 ``factorize``: the distinct values of a column (by a 64-bit hash of each value) and, for each row,
@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from matcher._numba_config import JIT
-from matcher.rejects import Reason
+from matcher.steward.rejects import Reason
 
 #: ``reasons`` codes: 0 is no reason, code ``i`` is ``REASONS[i - 1]``.
 REASONS: tuple[Reason, ...] = (

@@ -1,13 +1,13 @@
 """The steward's pipeline: normalised records → hashed file + local map (+ rejects), in chunks.
 
-`hash_records` turns normalised records (``matcher.normalise`` output) into a validated
-:class:`~matcher.hashed_file.HashedFile` and the local map (``ref``, ``record_id``, ``row``);
-`hash_runs` yields the same rows run by run. `hash_export` runs the whole steward side from an
-export file to the three output files, each written atomically (temporary file + rename), never
-over an existing file unless asked, and never touching the input: the map and rejects are
-written while the records are hashed, and each run of the hashed file while the next is hashed.
-Runs are hashed side by side, one per core; a progress callback receives ``(rows done, rows
-total)`` after each.
+`hash_records` turns normalised records (``matcher.steward.normalise`` output) into a validated
+:class:`~matcher.steward.hashed_file.HashedFile` and the local map (``ref``, ``record_id``,
+``row``); `hash_runs` yields the same rows run by run. `hash_export` runs the whole steward side
+from an export file to the three output files, each written atomically (temporary file + rename),
+never over an existing file unless asked, and never touching the input: the map and rejects are
+written while the records are hashed, and each run of the hashed file while the next is hashed. Runs
+are hashed side by side, one per core; a progress callback receives ``(rows done, rows total)``
+after each.
 """
 
 from __future__ import annotations
@@ -27,20 +27,20 @@ import pyarrow as pa
 from matcher import __version__
 from matcher._files import commit, stage, write_atomic
 from matcher._numba_config import sequential_kernels
-from matcher.encodings import BloomEncoder
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
-from matcher.exports import read_export
-from matcher.hashed_file import (
+from matcher.steward.encodings import BloomEncoder
+from matcher.steward.exports import read_export
+from matcher.steward.hashed_file import (
     HASHED_SCHEMA,
     EncodingParams,
     HashedFile,
     HashedFileHeader,
     HashedFileWriter,
 )
-from matcher.keys import RoundKeys
-from matcher.normalise import normalise_export
-from matcher.rejects import Action, write_rejects
-from matcher.tokens import (
+from matcher.steward.keys import RoundKeys
+from matcher.steward.normalise import normalise_export
+from matcher.steward.rejects import Action, write_rejects
+from matcher.steward.tokens import (
     TOKEN_KINDS,
     NameWords,
     compute_tokens,
@@ -61,7 +61,7 @@ __all__ = [
 
 CHUNK_ROWS = 100_000
 REF_BYTES = 8
-#: Columns `hash_records` needs (matcher.normalise's output contract).
+#: Columns `hash_records` needs (matcher.steward.normalise's output contract).
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
     "record_id": pl.Utf8(),

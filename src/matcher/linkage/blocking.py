@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import _kernels
 from matcher._numba_config import threads_for
 from matcher.errors import LinkageError
+from matcher.kernels import linkage as _kernels
 
 #: Hard ceiling on ``max_block``: a block's pairs are buffered at once (16 bytes per pair).
 MAX_BLOCK_LIMIT = 4096

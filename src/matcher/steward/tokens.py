@@ -1,9 +1,8 @@
 """Exact keyed match keys: identity-number token, name + birth-date tokens, blocking tokens.
 
 Construction (two keyed layers, both PRFs; every key is a sub-key of the round key, derived with
-HKDF-SHA256 in ``matcher.keys``). ``HMAC(K, m)`` below is HMAC-SHA256 (RFC 2104) truncated to
-64 bits: the first 8 digest bytes, little-endian; messages are 64-bit words, little-endian.
-
+HKDF-SHA256 in ``matcher.steward.keys``). ``HMAC(K, m)`` below is HMAC-SHA256 (RFC 2104) truncated
+to 64 bits: the first 8 digest bytes, little-endian; messages are 64-bit words, little-endian.
 1. *Field words.* Each distinct folded name ``s`` (``names.fold``, so Åsa/Asa agree) becomes
    ``word(s) = HMAC(K_words/name, utf8(s))``, computed once per distinct value of a run. The
    whole surname ``S`` is its part's word when it has one part, else ``HMAC(K_words/surname,
@@ -15,7 +14,7 @@ HKDF-SHA256 in ``matcher.keys``). ``HMAC(K, m)`` below is HMAC-SHA256 (RFC 2104)
 3. *Blocks.* Blocking tokens only propose candidate pairs for the fuzzy pass and never link by
    themselves, so they use the faster SipHash-2-4 PRF (Aumasson & Bernstein 2012; 128-bit keys
    from HKDF) over name-prefix words ``SipHash-2-4(K_words/prefix, utf8(first PREFIX_LENGTH
-   letters))``, as do the Bloom encodings' bit positions (``matcher.encodings``).
+   letters))``, as do the Bloom encodings' bit positions (``matcher.steward.encodings``).
 
 The HMACs run in Numba (``_hmac_kernels``: precomputed ipad/opad states, 16 messages at a time
 in SIMD lanes), ~0.1 µs each on one core against ~1.3 µs for a Python ``hmac`` call; a record
@@ -85,12 +84,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matcher import _hash_kernels as kernels
-from matcher import _hmac_kernels as hmac_kernels
 from matcher._arrow import utf8_buffers
 from matcher._numba_config import use_parallel
-from matcher.keys import RoundKeys
-from matcher.names import fold_names
+from matcher.kernels import hashing as kernels
+from matcher.kernels import hmac as hmac_kernels
+from matcher.steward.keys import RoundKeys
+from matcher.steward.names import fold_names
 
 __all__ = [
     "MAX_GIVEN_NAMES",

@@ -21,7 +21,7 @@ import unicodedata
 
 import polars as pl
 
-from matcher.identifiers import APOSTROPHES, DASHES
+from matcher.steward.identifiers import APOSTROPHES, DASHES
 
 __all__ = [
     "PARTICLES",

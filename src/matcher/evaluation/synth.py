@@ -23,10 +23,10 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from matcher import _synth_names as names
 from matcher._files import write_atomic
 from matcher.errors import ConfigError, OutputExistsError
-from matcher.identifiers import luhn_check_digits
+from matcher.evaluation import synth_names as names
+from matcher.steward.identifiers import luhn_check_digits
 
 __all__ = [
     "AGENCY_PROFILES",

@@ -13,14 +13,14 @@ reading and goes no further. The input file is only read, never modified.
 - Excel .xlsx (through fastexcel): title rows above the header are skipped, the sheet with a
   recognised header is chosen (or ``sheet``), date cells arrive as ISO text and numeric cells as
   digits without ``.0`` (a personnummer stored as a number shows up with its leading zero lost;
-  `matcher.identifiers` recognises and reports that).
+  `matcher.steward.identifiers` recognises and reports that).
 - Parquet: column names are the header; values are cast to text.
 
 Headers are matched to fields case-, whitespace- and diacritic-insensitively (`header_key`)
 against Swedish and English synonyms, or through explicit overrides (a TOML mapping file or
 flags). A full-name column ("Namn") is mapped to ``full_name`` only when there is no separate
-first/last-name column; `matcher.normalise` splits it. Required: an identity-number column, or a
-name column together with a birth-date column (`MissingColumnError` otherwise).
+first/last-name column; `matcher.steward.normalise` splits it. Required: an identity-number
+column, or a name column together with a birth-date column (`MissingColumnError` otherwise).
 
 Rows are numbered as the steward sees them in a spreadsheet: CSV records are counted from 1 (the
 header is row 1 unless title lines precede it; a quoted cell spanning lines stays one row; blank
@@ -45,7 +45,7 @@ import numpy as np
 import polars as pl
 
 from matcher.errors import ConfigError, InputFileError, MissingColumnError
-from matcher.rejects import REJECTS_SCHEMA, Action, Reason, empty_rejects
+from matcher.steward.rejects import REJECTS_SCHEMA, Action, Reason, empty_rejects
 
 __all__ = [
     "IGNORE",

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher import _kernels
 from matcher._numba_config import threads_for
 from matcher.errors import LinkageError
+from matcher.kernels import linkage as _kernels
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Plain-Python twins of ``_normalise_kernels``: same names, signatures and contracts, no Numba.
 
 Written for reading, not speed: in ``parse_ids`` each value gets the kernel's ASCII cleaning and
-then the scalar rules of `matcher.identifiers.parse_cleaned_identity_number`.
+then the scalar rules of `matcher.steward.identifiers.parse_cleaned_identity_number`.
 ``tests/test_normalise_kernels.py`` checks the kernels against them.
 """
 
@@ -12,8 +12,12 @@ from datetime import date
 
 import numpy as np
 
-from matcher._normalise_kernels import PERSONNUMMER, PNR_BYTES, REASONS, SAMORDNINGSNUMMER
-from matcher.identifiers import KIND_SAMORDNINGSNUMMER, ParsedId, parse_cleaned_identity_number
+from matcher.kernels.normalise import PERSONNUMMER, PNR_BYTES, REASONS, SAMORDNINGSNUMMER
+from matcher.steward.identifiers import (
+    KIND_SAMORDNINGSNUMMER,
+    ParsedId,
+    parse_cleaned_identity_number,
+)
 
 _EPOCH = date(1970, 1, 1)
 
@@ -21,7 +25,7 @@ _EPOCH = date(1970, 1, 1)
 def parse_ids(  # type: ignore[no-untyped-def]
     data, offsets, ref_year, ref_month, ref_day, pnr, pnr_offsets, birth_days, kinds, reasons
 ):
-    """See `matcher._normalise_kernels.parse_ids`."""
+    """See `matcher.kernels.normalise.parse_ids`."""
     ref = date(ref_year, ref_month, ref_day)
     n = offsets.shape[0] - 1
     canonical = b""
@@ -47,7 +51,7 @@ def parse_ids(  # type: ignore[no-untyped-def]
 
 
 def factorize(hashes, valid, codes, firsts, expected):  # type: ignore[no-untyped-def]
-    """See `matcher._normalise_kernels.factorize`."""
+    """See `matcher.kernels.normalise.factorize`."""
     numbers: dict[int | None, int] = {}
     for i in range(hashes.shape[0]):
         value = int(hashes[i]) if valid[i] else None

@@ -1,0 +1,1 @@
+"""Synthetic agency lists with their truth, and the quality measures scored against it."""

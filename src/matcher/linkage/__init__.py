@@ -1,0 +1,1 @@
+"""The coordinator's linkage stages: block, compare, cluster and find the cases."""

@@ -1,0 +1,1 @@
+"""Everything that runs on the agency's machine: read, normalise, key and hash an export."""

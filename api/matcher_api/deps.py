@@ -1,6 +1,6 @@
 """FastAPI dependencies: settings, session, clock and the two roles.
 
-Isolation is enforced here once: :data:`CurrentAgency` yields the :class:`~matcher_api.store.
+Isolation is enforced here once: :data:`CurrentAgency` yields the :class:`~matcher_api.db.
 AgencyScope` of the presented token, after checking that it belongs to the round in the path;
 agency routes pass only that scope to the store.
 """
@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher_api import store
+from matcher_api import db
 from matcher_api.cache import UploadCache
 from matcher_api.errors import ForbiddenError, UnauthorizedError
 from matcher_api.jobs import MatchRunner
@@ -45,7 +45,7 @@ class Services:
 class Coordinator:
     """The coordinator role (one per service)."""
 
-    actor: str = store.COORDINATOR
+    actor: str = db.COORDINATOR
 
 
 def get_services(request: Request) -> Services:
@@ -87,20 +87,20 @@ def get_principal(
     services: ServicesDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Coordinator | store.AgencyScope:
+) -> Coordinator | db.AgencyScope:
     """Who is calling: the coordinator or one agency of one round (401 if nobody known)."""
     if credentials is None or not credentials.credentials:
         raise UnauthorizedError("missing bearer token (send 'Authorization: Bearer <token>')")
     digest = hash_token(credentials.credentials)
     if hmac.compare_digest(digest, services.coordinator_hash):
         return Coordinator()
-    agency = session.scalars(select(store.Agency).where(store.Agency.token_hash == digest)).first()
+    agency = session.scalars(select(db.Agency).where(db.Agency.token_hash == digest)).first()
     if agency is None or not hmac.compare_digest(agency.token_hash, digest):
         raise UnauthorizedError("unknown or revoked token")
-    return store.AgencyScope(round_id=agency.round_id, agency_id=agency.id, label=agency.label)
+    return db.AgencyScope(round_id=agency.round_id, agency_id=agency.id, label=agency.label)
 
 
-Principal = Annotated[Coordinator | store.AgencyScope, Depends(get_principal)]
+Principal = Annotated[Coordinator | db.AgencyScope, Depends(get_principal)]
 RoundIdPath = Annotated[str, Path(min_length=1, max_length=64, examples=["sspf-2026-spring"])]
 
 
@@ -116,24 +116,24 @@ CurrentCoordinator = Annotated[Coordinator, Depends(current_coordinator)]
 
 def coordinator_round(
     round_id: RoundIdPath, _: CurrentCoordinator, session: SessionDep, now: NowDep
-) -> store.Round:
+) -> db.Round:
     """The live round in the path, for the coordinator (404 if absent, expired or purged)."""
-    return store.get_round(session, round_id, now=now)
+    return db.get_round(session, round_id, now=now)
 
 
-CoordinatorRound = Annotated[store.Round, Depends(coordinator_round)]
+CoordinatorRound = Annotated[db.Round, Depends(coordinator_round)]
 
 
 def current_agency(
     round_id: RoundIdPath, principal: Principal, session: SessionDep, now: NowDep
-) -> store.AgencyScope:
+) -> db.AgencyScope:
     """Require an agency token of the round in the path (403 otherwise): the isolation rule."""
-    if not isinstance(principal, store.AgencyScope):
+    if not isinstance(principal, db.AgencyScope):
         raise ForbiddenError("this needs an agency token for the round", reason="wrong_role")
     if not hmac.compare_digest(principal.round_id.encode(), round_id.encode()):
         raise ForbiddenError("this token belongs to another round", reason="wrong_round")
-    store.get_round(session, round_id, now=now)
+    db.get_round(session, round_id, now=now)
     return principal
 
 
-CurrentAgency = Annotated[store.AgencyScope, Depends(current_agency)]
+CurrentAgency = Annotated[db.AgencyScope, Depends(current_agency)]

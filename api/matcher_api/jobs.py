@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.errors import MatcherError
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
-from matcher_api import store
+from matcher_api import db
 from matcher_api.cache import UploadCache
 
 logger = logging.getLogger("matcher_api.jobs")
@@ -60,7 +60,7 @@ def stored_frame(content: bytes) -> pl.DataFrame:
 
 
 def cached_frame(
-    cache: UploadCache | None, upload: store.StoredUpload, header: HashedFileHeader
+    cache: UploadCache | None, upload: db.StoredUpload, header: HashedFileHeader
 ) -> pl.DataFrame | None:
     """An upload's parsed copy from the cache (memory-mapped: no decoding), if it is there and
     has the hashed-file columns and row count; None means: decode it from the database."""
@@ -74,8 +74,8 @@ def load_files(session: Session, round_id: str) -> dict[str, tuple[int, HashedFi
     """Every current upload of a round by label (agency id, hashed file): the parsed copy from
     the upload cache where there is one, else the stored bytes decoded, one file in a thread
     while the next is read (polars releases the GIL)."""
-    uploads = store.round_uploads(session, round_id)
-    cache = store.upload_cache(session)
+    uploads = db.round_uploads(session, round_id)
+    cache = db.upload_cache(session)
     headers = {u.agency_id: HashedFileHeader.model_validate_json(u.header_json) for u in uploads}
     frames = {u.agency_id: cached_frame(cache, u, headers[u.agency_id]) for u in uploads}
     missing = [agency_id for agency_id, frame in frames.items() if frame is None]
@@ -83,7 +83,7 @@ def load_files(session: Session, round_id: str) -> dict[str, tuple[int, HashedFi
         with ThreadPoolExecutor(max_workers=2) as pool:
             parsing = {
                 agency_id: pool.submit(stored_frame, content)
-                for _, agency_id, _, content in store.stream_uploads(session, round_id, missing)
+                for _, agency_id, _, content in db.stream_uploads(session, round_id, missing)
             }
             frames.update({agency_id: future.result() for agency_id, future in parsing.items()})
     return {
@@ -199,19 +199,19 @@ def run_match_job(
     database_url: str, round_id: str, job_id: int, cache_dir: str | None = None
 ) -> None:
     """Worker entry point: link a round's uploads and store the results (own engine)."""
-    engine = store.make_engine(database_url, pooled=False)
+    engine = db.make_engine(database_url, pooled=False)
     cache = None if cache_dir is None else UploadCache(Path(cache_dir))
     try:
-        match_round(store.session_factory(engine, cache), round_id, job_id)
+        match_round(db.session_factory(engine, cache), round_id, job_id)
     finally:
         engine.dispose()
 
 
 def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> None:
     """Run one matching job against the database behind ``factory``; never raises."""
-    with store.transaction(factory) as session:
-        store.set_job_status(session, job_id, "running", started_at=_now())
-        round_row = session.get(store.Round, round_id)
+    with db.transaction(factory) as session:
+        db.set_job_status(session, job_id, "running", started_at=_now())
+        round_row = session.get(db.Round, round_id)
         if round_row is None:
             return
         k, window = round_row.k, (round_row.window_from, round_row.window_to)
@@ -247,13 +247,13 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         logger.error("matching round failed with %s", type(exc).__name__)
         _fail(factory, round_id, job_id, f"internal error in matching ({type(exc).__name__})")
         return
-    with store.transaction(factory) as session:
-        if session.get(store.Round, round_id) is None:  # purged while matching
+    with db.transaction(factory) as session:
+        if session.get(db.Round, round_id) is None:  # purged while matching
             return
-        store.store_results(session, round_id, agency_views=blobs, case_list=listing, now=_now())
+        db.store_results(session, round_id, agency_views=blobs, case_list=listing, now=_now())
         session.flush()
         now = _now()  # finished: the results are written (the commit follows at once)
-        store.set_job_status(
+        db.set_job_status(
             session,
             job_id,
             "done",
@@ -263,7 +263,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
             core_seconds=core_seconds,
             stats_json=stats,
         )
-        store.record_audit(
+        db.record_audit(
             session,
             actor="service",
             action="match.done",
@@ -275,11 +275,11 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
 
 
 def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:
-    with store.transaction(factory) as session:
+    with db.transaction(factory) as session:
         now = _now()
-        store.set_job_status(session, job_id, "failed", finished_at=now, error=message)
-        if session.get(store.Round, round_id) is not None:
-            store.record_audit(
+        db.set_job_status(session, job_id, "failed", finished_at=now, error=message)
+        if session.get(db.Round, round_id) is not None:
+            db.record_audit(
                 session, actor="service", action="match.failed", round_id=round_id, now=now
             )
 
@@ -344,12 +344,12 @@ class MatchRunner:
         def check(future: Future[None]) -> None:
             """Record the job as failed if the worker died or was stopped."""
             if future.cancelled() or future.exception() is not None:
-                with store.transaction(self._factory) as session:
+                with db.transaction(self._factory) as session:
                     job = session.scalars(
-                        select(store.MatchJob).where(store.MatchJob.id == job_id)
+                        select(db.MatchJob).where(db.MatchJob.id == job_id)
                     ).first()
-                    if job is not None and job.status in store.JOB_ACTIVE:
-                        store.set_job_status(
+                    if job is not None and job.status in db.JOB_ACTIVE:
+                        db.set_job_status(
                             session, job_id, "failed", finished_at=_now(), error="worker stopped"
                         )
 

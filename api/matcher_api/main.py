@@ -30,7 +30,7 @@ from matcher.errors import (
     LinkageError,
     MatcherError,
 )
-from matcher_api import store
+from matcher_api import db
 from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
 from matcher_api.errors import ApiError
@@ -73,14 +73,12 @@ def prepare_database(settings: Settings, *, rotate_token: bool = False) -> str |
     Returns a newly generated coordinator token (to be shown once), or None when one was
     configured or had already been generated.
     """
-    engine = store.make_engine(settings.resolved_database_url, pooled=False)
+    engine = db.make_engine(settings.resolved_database_url, pooled=False)
     try:
-        store.upgrade_database(engine)
+        db.upgrade_database(engine)
         configured = bool(settings.coordinator_token or settings.coordinator_token_hash)
-        with store.transaction(store.session_factory(engine)) as session:
-            return store.ensure_coordinator_token(
-                session, configured=configured, rotate=rotate_token
-            )
+        with db.transaction(db.session_factory(engine)) as session:
+            return db.ensure_coordinator_token(session, configured=configured, rotate=rotate_token)
     finally:
         engine.dispose()
 
@@ -89,20 +87,20 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     """Open the database, migrate it, bootstrap the coordinator token and tidy up after a stop."""
     generated = prepare_database(settings)
     url = settings.resolved_database_url
-    engine = store.make_engine(url)
+    engine = db.make_engine(url)
     cache = UploadCache(settings.upload_cache_dir)
-    factory = store.session_factory(engine, cache)
+    factory = db.session_factory(engine, cache)
     if settings.coordinator_token is not None:
         coordinator_hash = hash_token(settings.coordinator_token.get_secret_value())
     elif settings.coordinator_token_hash is not None:
         coordinator_hash = settings.coordinator_token_hash
     else:
         with factory() as session:
-            coordinator_hash = store.stored_coordinator_hash(session) or ""
+            coordinator_hash = db.stored_coordinator_hash(session) or ""
     now = clock()
-    with store.transaction(factory) as session:
-        store.fail_interrupted_jobs(session, now=now)
-    store.purge_expired(factory, now=now)
+    with db.transaction(factory) as session:
+        db.fail_interrupted_jobs(session, now=now)
+    db.purge_expired(factory, now=now)
     runner = MatchRunner(url, factory, settings.job_executor)
     services = Services(
         settings, engine, factory, runner, clock, cache, coordinator_hash, generated
@@ -117,7 +115,7 @@ CHECKPOINT_SECONDS = 20.0
 def prune_cache(services: Services) -> int:
     """Delete parsed copies no upload names (one whose removal failed, or left by a crash)."""
     with services.factory() as session:
-        return services.cache.prune(store.cache_keys(session))
+        return services.cache.prune(db.cache_keys(session))
 
 
 async def _maintain(services: Services) -> None:
@@ -130,10 +128,10 @@ async def _maintain(services: Services) -> None:
         await asyncio.sleep(tick)
         since_purge += tick
         try:
-            await run_in_threadpool(store.checkpoint, services.engine)
+            await run_in_threadpool(db.checkpoint, services.engine)
             if since_purge >= interval:
                 since_purge = 0.0
-                await run_in_threadpool(store.purge_expired, services.factory, now=services.clock())
+                await run_in_threadpool(db.purge_expired, services.factory, now=services.clock())
                 await run_in_threadpool(prune_cache, services)
         except Exception as exc:  # try again on the next tick; log only the kind of failure
             logger.error("service maintenance failed with %s", type(exc).__name__)

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from matcher_api import store
+from matcher_api import db
 from matcher_api.schemas import (
     AgencyStatusPublic,
     AuditEventPublic,
@@ -31,7 +31,7 @@ def suppress(count: int, threshold: int) -> Count:
     return f"<{threshold}" if count < threshold else count
 
 
-def upload_public(info: store.UploadInfo) -> UploadPublic:
+def upload_public(info: db.UploadInfo) -> UploadPublic:
     """Upload metadata as returned by the API."""
     return UploadPublic(
         agency=info.agency,
@@ -42,7 +42,7 @@ def upload_public(info: store.UploadInfo) -> UploadPublic:
     )
 
 
-def job_public(job: store.MatchJob, threshold: int) -> JobPublic:
+def job_public(job: db.MatchJob, threshold: int) -> JobPublic:
     """A matching job as returned by the API (its case count suppressed below ``threshold``)."""
     stats = json.loads(job.stats_json) if job.stats_json else None
     if stats is not None and isinstance(stats.get("cases"), int):
@@ -61,10 +61,10 @@ def job_public(job: store.MatchJob, threshold: int) -> JobPublic:
     )
 
 
-def round_public(session: Session, row: store.Round, threshold: int) -> RoundPublic:
+def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic:
     """A round with its agencies, upload metadata and latest job, for the coordinator."""
-    uploads = store.upload_overview(session, row.id)
-    job = store.latest_job(session, row.id)
+    uploads = db.upload_overview(session, row.id)
+    job = db.latest_job(session, row.id)
     key_check = next(iter(uploads.values())).key_check if uploads else None
     return RoundPublic(
         id=row.id,
@@ -83,7 +83,7 @@ def round_public(session: Session, row: store.Round, threshold: int) -> RoundPub
                 label=agency.label,
                 upload=upload_public(uploads[agency.label]) if agency.label in uploads else None,
             )
-            for agency in store.round_agencies(session, row.id)
+            for agency in db.round_agencies(session, row.id)
         ],
         job=None if job is None else job_public(job, threshold),
     )
@@ -96,7 +96,7 @@ def _envelope(fields: dict[str, Any], cases: pl.DataFrame) -> bytes:
     return f'{head}{separator}"cases": {cases.write_json()}}}'.encode()
 
 
-def agency_results_json(scope: store.AgencyScope, policy: str, content: bytes) -> bytes:
+def agency_results_json(scope: db.AgencyScope, policy: str, content: bytes) -> bytes:
     """An agency's stored view as the JSON body of :class:`AgencyResultsPublic`."""
     frame = pl.read_ipc(io.BytesIO(content)).select("case_id", "records", "others")
     fields = {"round_id": scope.round_id, "agency": scope.label, "disclosure_policy": policy}
@@ -122,7 +122,7 @@ def round_results_json(round_id: str, content: bytes, threshold: int) -> bytes:
     return _envelope(fields, frame)
 
 
-def audit_public(event: store.AuditEvent) -> AuditEventPublic:
+def audit_public(event: db.AuditEvent) -> AuditEventPublic:
     """An audit event as returned by the API."""
     details: dict[str, Any] = json.loads(event.details or "{}")
     return AuditEventPublic(

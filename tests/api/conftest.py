@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from matcher_api import store
+from matcher_api import db
 from matcher_api.main import create_app
 from matcher_api.settings import Settings
 from tests.api.factories import COORDINATOR_TOKEN, Api, Clock
@@ -46,7 +46,7 @@ def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     try:
         present = set(inspect(engine).get_table_names())
-        tables = [t.name for t in store.Base.metadata.sorted_tables if t.name in present]
+        tables = [t.name for t in db.Base.metadata.sorted_tables if t.name in present]
         if tables:
             with engine.begin() as connection:
                 names = ", ".join(f'"{t}"' for t in tables)

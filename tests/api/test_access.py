@@ -90,10 +90,10 @@ def test_reissued_token_replaces_the_old_one(api: Api) -> None:
 def test_tokens_are_stored_only_as_hashes(api: Api, label: str) -> None:
     from sqlalchemy import select
 
-    from matcher_api import store
+    from matcher_api import db
 
     _, tokens = api.create_round()
     with api.app.state.services.factory() as session:
-        digests = session.scalars(select(store.Agency.token_hash)).all()
+        digests = session.scalars(select(db.Agency.token_hash)).all()
     assert tokens[label] not in digests
     assert all(len(d) == 64 for d in digests)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from matcher_api import store
+from matcher_api import db
 from tests.api.factories import Api, bearer, hashed_bytes, refs_of
 from tests.strategies import swedish_surnames, valid_identity_numbers, written_forms
 
@@ -34,7 +34,7 @@ def _database_text(api: Api) -> tuple[str, bytes]:
     texts: list[str] = []
     blobs: list[bytes] = []
     with api.app.state.services.factory() as session:
-        for table in store.Base.metadata.sorted_tables:
+        for table in db.Base.metadata.sorted_tables:
             for row in session.execute(select(table)).all():
                 for value in row:
                     if value is None:

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from matcher_api import store
+from matcher_api import db
 from tests.api.factories import Api, bearer, hashed_bytes
 
 
 def _rows(api: Api, round_id: str) -> dict[str, int]:
     with api.app.state.services.factory() as session:
-        return store.round_row_counts(session, round_id)
+        return db.round_row_counts(session, round_id)
 
 
 def _fill(api: Api) -> tuple[str, dict[str, str]]:
@@ -70,8 +70,8 @@ def test_expired_rounds_are_purged_on_startup_and_on_request(
     assert response.json()["round_ids"] == [second]
     assert set(_rows(restarted, second).values()) == {0}
     with restarted.app.state.services.factory() as session:
-        assert session.scalar(select(func.count()).select_from(store.Upload)) == 0
-        actions = session.scalars(select(store.AuditEvent.action)).all()
+        assert session.scalar(select(func.count()).select_from(db.Upload)) == 0
+        actions = session.scalars(select(db.AuditEvent.action)).all()
     assert actions.count("round.expire") == 2
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from matcher_api import store
+from matcher_api import db
 from matcher_api.main import create_app, prepare_database
 from matcher_api.security import hash_token, token_matches
 from matcher_api.settings import Settings
@@ -21,18 +21,18 @@ from tests.api.factories import Api, bearer
 
 
 def test_migrations_create_exactly_the_models(database_url: str) -> None:
-    engine = store.make_engine(database_url)
+    engine = db.make_engine(database_url)
     try:
-        store.upgrade_database(engine)
-        store.upgrade_database(engine)  # idempotent
+        db.upgrade_database(engine)
+        db.upgrade_database(engine)  # idempotent
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": False})
-            assert compare_metadata(context, store.Base.metadata) == []
+            assert compare_metadata(context, db.Base.metadata) == []
         tables = set(inspect(engine).get_table_names())
-        assert {t.name for t in store.Base.metadata.sorted_tables} | {"alembic_version"} == tables
-        store.downgrade_database(engine)  # reversible: down to nothing, and up again
+        assert {t.name for t in db.Base.metadata.sorted_tables} | {"alembic_version"} == tables
+        db.downgrade_database(engine)  # reversible: down to nothing, and up again
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        store.upgrade_database(engine)
+        db.upgrade_database(engine)
         assert set(inspect(engine).get_table_names()) == tables
     finally:
         engine.dispose()
@@ -50,7 +50,7 @@ def test_generated_coordinator_token_is_shown_once_and_stored_hashed(
         assert client.get("/rounds", headers=bearer(token)).status_code == 200
         assert client.get("/rounds", headers=bearer(token + "x")).status_code == 401
         with app.state.services.factory() as session:
-            values = session.scalars(select(store.ServiceState.value)).all()
+            values = session.scalars(select(db.ServiceState.value)).all()
         assert token not in values and hash_token(token) in values
     rotated = prepare_database(settings, rotate_token=True)
     assert rotated is not None and rotated != token
@@ -102,10 +102,10 @@ def test_interrupted_jobs_are_marked_failed_on_restart(
 ) -> None:
     api = make_api()
     round_id, _ = api.create_round()
-    with store.transaction(api.app.state.services.factory) as session:
-        round_row = session.get(store.Round, round_id)
+    with db.transaction(api.app.state.services.factory) as session:
+        round_row = session.get(db.Round, round_id)
         assert round_row is not None
-        session.add(store.MatchJob(round_id=round_id, status="running", requested_at=api.clock()))
+        session.add(db.MatchJob(round_id=round_id, status="running", requested_at=api.clock()))
     restarted = make_api()
     job = restarted.client.get(f"/rounds/{round_id}/match", headers=restarted.coordinator).json()
     assert job["status"] == "failed" and "restart" in job["error"]
@@ -120,11 +120,11 @@ def test_racing_writes_and_database_outages_are_not_500(
     def down(*_: object, **__: object) -> None:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(store, "create_round", clash)
+    monkeypatch.setattr(db, "create_round", clash)
     body = {"name": "x", "legal_basis": "consent", "agencies": ["a", "b"]}
     response = api.client.post("/rounds", json=body, headers=api.coordinator)
     assert response.status_code == 409 and response.json()["reason"] == "concurrent_change"
-    monkeypatch.setattr(store, "list_rounds", down)
+    monkeypatch.setattr(db, "list_rounds", down)
     response = api.client.get("/rounds", headers=api.coordinator)
     assert response.status_code == 503 and "locked" not in response.text
 
@@ -136,7 +136,7 @@ def test_checkpoint_runs_on_every_backend_and_leaves_no_log_behind(api: Api) -> 
     content = hashed_bytes(round_id, "skola", list(range(1, 3000)))
     assert api.upload(round_id, tokens["skola"], content).status_code == 200
     engine = api.app.state.services.engine
-    store.checkpoint(engine)  # a no-op on PostgreSQL
+    db.checkpoint(engine)  # a no-op on PostgreSQL
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             busy, logged, copied = connection.exec_driver_sql(

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from matcher.steward.hashed_file import read_hashed
-from matcher_api import jobs, store
+from matcher_api import db, jobs
 from matcher_api.cache import PRUNE_GRACE, UploadCache, new_key
 from tests.api.factories import Api, hashed_bytes
 
@@ -32,7 +32,7 @@ def _files(api: Api) -> set[str]:
 
 def _keys(api: Api, round_id: str) -> dict[str, str | None]:
     with api.app.state.services.factory() as session:
-        return {u.label: u.cache_key for u in store.round_uploads(session, round_id)}
+        return {u.label: u.cache_key for u in db.round_uploads(session, round_id)}
 
 
 def _duplicate_refs(content: bytes) -> bytes:
@@ -130,7 +130,7 @@ def test_startup_removes_copies_no_upload_names(api: Api, make_api: Callable[...
     restarted = make_api()
     assert _files(restarted) == {live, young.name}
     with restarted.app.state.services.factory() as session:
-        keys = session.scalars(select(store.Upload.cache_key)).all()
+        keys = session.scalars(select(db.Upload.cache_key)).all()
     assert keys == [live.removesuffix(".arrow")]
 
 

@@ -6,17 +6,17 @@ from collections.abc import Iterator
 
 import anyio
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.types import Message
 
-from matcher_api import store
+from matcher_api import db
 from tests.api.factories import Api, bearer, hashed_bytes, refs_of
 
 
 def _stored_refs(api: Api, round_id: str) -> dict[str, list[str]]:
     """The refs inside each agency's stored upload, read straight from the database."""
     with api.app.state.services.factory() as session:
-        rows = store.load_uploads(session, round_id)
+        rows = db.load_uploads(session, round_id)
     return {agency.label: sorted(refs_of(content)) for agency, _, content in rows}
 
 
@@ -126,7 +126,7 @@ def test_replacement_is_atomic_and_complete(api: Api) -> None:
     assert api.upload(round_id, tokens["skola"], second).is_success
     assert _stored_refs(api, round_id) == {"skola": sorted(refs_of(second))}
     with api.app.state.services.factory() as session:
-        assert session.scalar(select(store.func.count()).select_from(store.Upload)) == 1
+        assert session.scalar(select(func.count()).select_from(db.Upload)) == 1
 
 
 def test_failed_uploads_leave_the_previous_one_intact(
@@ -150,7 +150,7 @@ def test_failed_uploads_leave_the_previous_one_intact(
     def fail(*_: object, **__: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "record_audit", fail)
+    monkeypatch.setattr(db.uploads, "record_audit", fail)
     assert api.upload(round_id, tokens["skola"], second).status_code == 500
     monkeypatch.undo()
     assert _stored_refs(api, round_id) == expected

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import text
 
 from matcher import __version__
-from matcher_api import store, views
+from matcher_api import db, views
 from matcher_api.deps import CurrentCoordinator, NowDep, ServicesDep, SessionDep
 from matcher_api.schemas import AuditPublic, HealthPublic, PurgePublic
 
@@ -30,12 +30,12 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> AuditPublic:
     """The newest audit events (who, what, which round, when, counts), optionally for one round."""
-    events = store.list_audit(session, round_id=round_id, limit=limit)
+    events = db.list_audit(session, round_id=round_id, limit=limit)
     return AuditPublic(events=[views.audit_public(e) for e in events])
 
 
 @router.post("/admin/purge-expired")
 def purge_expired(_: CurrentCoordinator, services: ServicesDep, now: NowDep) -> PurgePublic:
     """Purge every round past its retention period now (the service also does this itself)."""
-    purged = store.purge_expired(services.factory, now=now)
+    purged = db.purge_expired(services.factory, now=now)
     return PurgePublic(round_ids=purged, deleted_rows={"rounds": len(purged)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from matcher_api import store, views
+from matcher_api import db, views
 from matcher_api.deps import CoordinatorRound, CurrentAgency, NowDep, SessionDep, SettingsDep
 from matcher_api.schemas import AgencyResultsPublic, RoundResultsPublic
 
@@ -20,10 +20,10 @@ def round_results(
 ) -> Response:
     """The coordinator's view: case ids and agencies (no refs), counts below the threshold as <N."""
     body = views.round_results_json(
-        round_row.id, store.case_list(session, round_row.id), settings.small_count_threshold
+        round_row.id, db.case_list(session, round_row.id), settings.small_count_threshold
     )
-    store.record_audit(
-        session, actor=store.COORDINATOR, action="results.read", round_id=round_row.id, now=now
+    db.record_audit(
+        session, actor=db.COORDINATOR, action="results.read", round_id=round_row.id, now=now
     )
     session.commit()
     return Response(body, media_type="application/json")
@@ -32,10 +32,10 @@ def round_results(
 @router.get("/own", response_model=AgencyResultsPublic)
 def own_results(agency: CurrentAgency, session: SessionDep, now: NowDep) -> Response:
     """The calling agency's view: its own refs per case and who else flagged the child."""
-    round_row = store.get_round(session, agency.round_id, now=now)
-    content, case_count = store.own_results(session, agency)
+    round_row = db.get_round(session, agency.round_id, now=now)
+    content, case_count = db.own_results(session, agency)
     body = views.agency_results_json(agency, round_row.disclosure_policy, content)
-    store.record_audit(
+    db.record_audit(
         session,
         actor=agency.actor,
         action="results.read",

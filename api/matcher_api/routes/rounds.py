@@ -7,7 +7,7 @@ import secrets
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
 
-from matcher_api import store, views
+from matcher_api import db, views
 from matcher_api.deps import (
     CoordinatorRound,
     CurrentCoordinator,
@@ -45,7 +45,7 @@ def create_round(
         raise UnprocessableError(
             f"retention_days may be at most {settings.max_retention_days}", reason="retention"
         )
-    row, tokens = store.create_round(
+    row, tokens = db.create_round(
         session,
         round_id=body.id or f"round-{secrets.token_hex(4)}",
         name=body.name,
@@ -67,7 +67,7 @@ def create_round(
 def list_rounds(_: CurrentCoordinator, session: SessionDep, settings: SettingsDep) -> RoundsPublic:
     """Every live round with its status."""
     threshold = settings.small_count_threshold
-    rounds = [views.round_public(session, r, threshold) for r in store.list_rounds(session)]
+    rounds = [views.round_public(session, r, threshold) for r in db.list_rounds(session)]
     return RoundsPublic(rounds=rounds)
 
 
@@ -82,8 +82,8 @@ def get_round(
 @router.delete("/{round_id}")
 def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -> PurgePublic:
     """Purge a round now: its uploads, results, jobs and tokens are deleted, not flagged."""
-    deleted = store.purge_round(
-        session, round_row.id, actor=store.COORDINATOR, action="round.purge", now=now
+    deleted = db.purge_round(
+        session, round_row.id, actor=db.COORDINATOR, action="round.purge", now=now
     )
     session.commit()
     return PurgePublic(round_ids=[round_row.id], deleted_rows=deleted)
@@ -93,10 +93,10 @@ def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -
 async def start_match(round_row: CoordinatorRound, services: ServicesDep, now: NowDep) -> JobPublic:
     """Start matching in the background; poll ``GET /rounds/{round_id}/match`` for its status."""
 
-    def queue() -> store.MatchJob:
+    def queue() -> db.MatchJob:
         """Record the queued job (in a worker thread: it touches the database)."""
-        with store.transaction(services.factory) as session:
-            return store.queue_match(session, round_row, now=now)
+        with db.transaction(services.factory) as session:
+            return db.queue_match(session, round_row, now=now)
 
     job = await run_in_threadpool(queue)
     services.runner.submit(round_row.id, job.id)
@@ -108,7 +108,7 @@ def match_status(
     round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep
 ) -> JobPublic:
     """Status of the round's latest matching run (case count below the threshold as <N)."""
-    job = store.latest_job(session, round_row.id)
+    job = db.latest_job(session, round_row.id)
     if job is None:
         raise NotFoundError("matching has not been started for this round")
     return views.job_public(job, settings.small_count_threshold)
@@ -119,6 +119,6 @@ def reissue_token(
     round_row: CoordinatorRound, agency: AgencyLabel, session: SessionDep, now: NowDep
 ) -> TokenPublic:
     """Give an agency a new upload token (the old one stops working); shown this once."""
-    token = store.reissue_agency_token(session, round_row.id, agency, now=now)
+    token = db.reissue_agency_token(session, round_row.id, agency, now=now)
     session.commit()
     return TokenPublic(agency=agency, token=token)

@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
-from matcher_api import store, views
+from matcher_api import db, views
 from matcher_api.cache import UploadCache, new_key
 from matcher_api.deps import CurrentAgency, ServicesDep, SessionDep
 from matcher_api.errors import ApiError, NotFoundError, PayloadTooLargeError, UnprocessableError
@@ -98,7 +98,7 @@ def validate_and_cache(
 
 
 def store_upload(
-    services: ServicesDep, scope: store.AgencyScope, content: bytes, timings: dict[str, float]
+    services: ServicesDep, scope: db.AgencyScope, content: bytes, timings: dict[str, float]
 ) -> UploadPublic:
     """Validate a hashed file and replace the agency's upload in one transaction.
 
@@ -112,9 +112,9 @@ def store_upload(
     key = new_key()
     validation = _VALIDATORS.submit(validate_and_cache, services.cache, content, key, timings)
     try:
-        with store.transaction(services.factory) as session:
+        with db.transaction(services.factory) as session:
             try:
-                row = store.replace_upload(
+                row = db.replace_upload(
                     session, scope, header, content, now=services.clock(), cache_key=key
                 )
             except ApiError:
@@ -132,9 +132,7 @@ def store_upload(
         raise
     timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
-    info = store.UploadInfo(
-        scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at
-    )
+    info = db.UploadInfo(scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at)
     return views.upload_public(info)
 
 
@@ -164,14 +162,14 @@ async def put_upload(
     )
     # Copy the new file from SQLite's log into the database after the response, so that a
     # later upload does not pay for a checkpoint of several files at once (no-op on PostgreSQL).
-    background.add_task(store.checkpoint, services.engine)
+    background.add_task(db.checkpoint, services.engine)
     return public
 
 
 @router.get("")
 def get_upload(agency: CurrentAgency, session: SessionDep) -> UploadPublic:
     """The agency's current upload (metadata only)."""
-    info = store.own_upload(session, agency)
+    info = db.own_upload(session, agency)
     if info is None:
         raise NotFoundError("this agency has not uploaded a file for the round")
     return views.upload_public(info)

@@ -1,14 +1,14 @@
-"""Alembic environment: runs migrations on the connection handed over by store.upgrade_database."""
+"""Alembic environment: runs migrations on the connection handed over by db.upgrade_database."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from matcher_api.store import Base
+from matcher_api.db import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - the service always passes its connection
-    raise RuntimeError("run migrations through matcher_api.store.upgrade_database(engine)")
+    raise RuntimeError("run migrations through matcher_api.db.upgrade_database(engine)")
 
 context.configure(
     connection=connection,

@@ -1,0 +1,224 @@
+"""Agency uploads: header checks, replacement in a transaction, metadata and streaming reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from matcher.errors import KeyMismatchError
+from matcher.steward.hashed_file import HashedFileHeader, check_compatible
+from matcher_api.db.audit import record_audit
+from matcher_api.db.engine import upload_cache
+from matcher_api.db.jobs import active_job
+from matcher_api.db.models import (
+    KEY_CHECK_MAX,
+    Agency,
+    AgencyResult,
+    AgencyScope,
+    RoundResult,
+    Upload,
+)
+from matcher_api.errors import ConflictError, UnprocessableError
+
+
+def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:
+    """Refuse a hashed file that is not for this round and agency, or that disagrees (key check
+    value, encoding parameters) with the other agencies' current uploads; the first upload
+    fixes them. Only the header is needed."""
+    if header.round_id != scope.round_id:
+        raise UnprocessableError(
+            f"the file was hashed for another round than {scope.round_id!r}; "
+            "hash again with the right --round",
+            reason="round_mismatch",
+        )
+    if header.agency != scope.label:
+        raise UnprocessableError(
+            f"the file was hashed for another agency, but this token is for {scope.label!r}; "
+            "hash again with the right --agency",
+            reason="agency_mismatch",
+        )
+    if not re.fullmatch(rf"[0-9a-fA-F]{{1,{KEY_CHECK_MAX}}}", header.key_check):
+        raise UnprocessableError(
+            f"the key check value must be 1 to {KEY_CHECK_MAX} hex digits", reason="key_check"
+        )
+    if active_job(session, scope.round_id) is not None:
+        raise ConflictError("matching is running for this round; upload again when it has ended")
+    other = session.scalars(
+        select(Upload.header_json)
+        .where(Upload.round_id == scope.round_id, Upload.agency_id != scope.agency_id)
+        .limit(1)
+    ).first()
+    if other is not None:
+        try:
+            check_compatible([HashedFileHeader.model_validate_json(other), header])
+        except KeyMismatchError as exc:
+            raise ConflictError(str(exc), reason=exc.reason) from None
+
+
+def replace_upload(
+    session: Session,
+    scope: AgencyScope,
+    header: HashedFileHeader,
+    content: bytes,
+    *,
+    now: datetime,
+    cache_key: str | None = None,
+) -> Upload:
+    """Store an agency's hashed file, replacing its previous one within the caller's transaction.
+
+    The header is checked first (:func:`check_upload`); the caller validates the columns. The
+    previous upload's parsed copy is removed from the cache.
+    """
+    check_upload(session, scope, header)
+    previous = session.scalars(
+        select(Upload.cache_key).where(Upload.agency_id == scope.agency_id)
+    ).all()
+    session.execute(delete(Upload).where(Upload.agency_id == scope.agency_id))
+    stale = session.execute(delete(AgencyResult).where(AgencyResult.round_id == scope.round_id))
+    session.execute(delete(RoundResult).where(RoundResult.round_id == scope.round_id))
+    upload = Upload(
+        round_id=scope.round_id,
+        agency_id=scope.agency_id,
+        row_count=header.row_count,
+        size_bytes=len(content),
+        key_check=header.key_check,
+        header_json=header.model_dump_json(),
+        uploaded_at=now,
+        content=content,
+        cache_key=cache_key,
+    )
+    session.add(upload)
+    session.flush()
+    cache = upload_cache(session)
+    if cache is not None and previous:
+        # Once committed (a rolled-back replacement keeps the old upload, and its copy).
+        event.listen(session, "after_commit", lambda _: cache.remove(previous), once=True)
+    record_audit(
+        session,
+        actor=scope.actor,
+        action="upload",
+        round_id=scope.round_id,
+        now=now,
+        rows=header.row_count,
+        bytes=len(content),
+        stale_results=int(stale.rowcount or 0),  # type: ignore[attr-defined]
+    )
+    return upload
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    """What is known about an agency's upload, without its content."""
+
+    agency: str
+    row_count: int
+    size_bytes: int
+    key_check: str
+    uploaded_at: datetime
+
+
+def own_upload(session: Session, scope: AgencyScope) -> UploadInfo | None:
+    """The calling agency's current upload (metadata only)."""
+    row = session.execute(
+        select(Upload.row_count, Upload.size_bytes, Upload.key_check, Upload.uploaded_at).where(
+            Upload.agency_id == scope.agency_id
+        )
+    ).first()
+    return None if row is None else UploadInfo(scope.label, *row)
+
+
+def upload_overview(session: Session, round_id: str) -> dict[str, UploadInfo]:
+    """Upload metadata per agency label for the coordinator (no content)."""
+    rows = session.execute(
+        select(
+            Agency.label, Upload.row_count, Upload.size_bytes, Upload.key_check, Upload.uploaded_at
+        )
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+    ).all()
+    return {row[0]: UploadInfo(*row) for row in rows}
+
+
+def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, bytes]]:
+    """Every current upload of a round: agency, stored header (JSON) and file bytes, by label."""
+    rows = session.execute(
+        select(Agency, Upload.header_json, Upload.content)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+        .order_by(Agency.label)
+    ).all()
+    return [(agency, header, content) for agency, header, content in rows]
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """A current upload of a round, without its content: what the match job needs first."""
+
+    label: str
+    agency_id: int
+    header_json: str
+    cache_key: str | None
+
+
+def round_uploads(session: Session, round_id: str) -> list[StoredUpload]:
+    """Every current upload of a round (no content), by label."""
+    rows = session.execute(
+        select(Agency.label, Agency.id, Upload.header_json, Upload.cache_key)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+        .order_by(Agency.label)
+    ).all()
+    return [StoredUpload(*row) for row in rows]
+
+
+def cache_keys(session: Session) -> set[str]:
+    """The cache keys of every stored upload (the parsed copies that may be kept)."""
+    keys = session.scalars(select(Upload.cache_key).where(Upload.cache_key.is_not(None))).all()
+    return {key for key in keys if key is not None}
+
+
+def stream_uploads(
+    session: Session, round_id: str, agency_ids: Sequence[int] | None = None
+) -> Iterator[tuple[str, int, str, bytes]]:
+    """Current uploads of a round (all, or those of ``agency_ids``), one row at a time (label,
+    agency id, stored header JSON, file bytes), so a caller can decode one while the next is
+    read; one query, one snapshot."""
+    statement = (
+        select(Agency.label, Agency.id, Upload.header_json, Upload.content)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id == round_id)
+        .order_by(Agency.label)
+    )
+    if agency_ids is not None:
+        statement = statement.where(Agency.id.in_(list(agency_ids)))
+    if session.get_bind().dialect.driver == "psycopg":
+        yield from _stream_binary(session, statement)
+        return
+    rows = session.execute(statement.execution_options(yield_per=1))
+    for label, agency_id, header, content in rows:  # noqa: UP028 (Row -> plain tuple)
+        yield label, agency_id, header, content
+
+
+def _stream_binary(session: Session, statement: Any) -> Iterator[tuple[str, int, str, bytes]]:
+    """PostgreSQL: the rows through a server-side cursor in binary format (bytea as raw bytes,
+    not hex text: a quarter of the time for multi-megabyte uploads)."""
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor(name="matcher_stream_uploads", binary=True) as cursor:
+        cursor.itersize = 1
+        cursor.execute(str(compiled), compiled.params)
+        for label, agency_id, header, content in cursor:
+            yield label, agency_id, header, bytes(content)

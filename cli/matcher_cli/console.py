@@ -1,4 +1,4 @@
-"""One rich console for the CLI, progress bars, and MatcherError -> exit code mapping."""
+"""One rich console for the CLI, progress bars, and the exit code each MatcherError carries."""
 
 from __future__ import annotations
 
@@ -18,31 +18,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from matcher.errors import (
-    ConfigError,
-    InputFileError,
-    KeyFileError,
-    MatcherError,
-    OutputExistsError,
-)
+from matcher.errors import MatcherError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-EXIT_CODES: dict[type[MatcherError], int] = {
-    InputFileError: 3,
-    ConfigError: 2,
-    KeyFileError: 4,
-    OutputExistsError: 5,
-}
-
-
-def exit_code_for(error: MatcherError) -> int:
-    """The exit code for a matcher error: the most specific class listed wins, else 1."""
-    for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
 
 
 @contextmanager
@@ -52,7 +31,7 @@ def reported_errors() -> Iterator[None]:
         yield
     except MatcherError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from None
+        raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         raise typer.Exit(130) from None

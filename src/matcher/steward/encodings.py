@@ -50,7 +50,7 @@ from matcher.errors import ConfigError
 from matcher.kernels import hashing as kernels
 from matcher.steward.hashed_file import EncodingParams
 from matcher.steward.keys import RoundKeys
-from matcher.steward.tokens import PARALLEL_MIN_ROWS, NameColumns
+from matcher.steward.tokens import NameColumns
 
 __all__ = [
     "FIELDS",
@@ -279,7 +279,7 @@ class BloomEncoder:
             words,
         )
         out = np.zeros((n, words), np.uint64)
-        many = use_parallel(n, PARALLEL_MIN_ROWS)
+        many = use_parallel(n)
         kernel = kernels.bloom_bits_parallel if many else kernels.bloom_bits
         kernel(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out)
         return out

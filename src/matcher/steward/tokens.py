@@ -113,8 +113,6 @@ TOKEN_KINDS: list[str] = [
 MAX_GIVEN_NAMES = 3
 MAX_SURNAME_PARTS = 3
 PREFIX_LENGTH = 3
-#: Chunks at least this long run the record kernels on all cores (smaller ones: no thread start).
-PARALLEL_MIN_ROWS = 20_000
 _KIND_CODES = {"personnummer": 1, "samordningsnummer": 2}
 
 
@@ -195,7 +193,7 @@ class _HmacKey:
     def words(self, rows: np.ndarray) -> np.ndarray:
         """Truncated HMAC of each row of ``uint64[n, m]`` (all cores for large inputs)."""
         rows = np.ascontiguousarray(rows, dtype=np.uint64)
-        many = use_parallel(rows.shape[0], PARALLEL_MIN_ROWS)
+        many = use_parallel(rows.shape[0])
         kernel = hmac_kernels.hmac_words_parallel if many else hmac_kernels.hmac_words
         return kernel(self.inner, self.outer, rows)
 
@@ -327,7 +325,7 @@ def compute_tokens(
     strong = _strong_name_tokens(_HmacKey(keys.subkey("token/name")), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")
     block_out = np.zeros((n, kernels.MAX_BLOCK_TOKENS), np.uint64)
-    parallel = use_parallel(n, PARALLEL_MIN_ROWS)
+    parallel = use_parallel(n)
     block_kernel = kernels.block_tokens_parallel if parallel else kernels.block_tokens
     block_counts = block_kernel(
         block_k0,

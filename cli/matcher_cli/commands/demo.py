@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from matcher.extras import require_extra
 from matcher_cli.console import console, err_console, reported_errors
 from matcher_cli.demo import DEFAULT_AGENCIES, DemoResult
 
@@ -68,6 +69,7 @@ def demo_command(
 ) -> None:
     """Run a whole matching round on synthetic agencies and show what every role gets."""
     with reported_errors():
+        require_extra("server", what="matcher demo")
         from matcher_cli.demo import run_demo
 
         started = time.perf_counter()

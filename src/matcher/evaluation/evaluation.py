@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from matcher.errors import InputFileError
+from matcher.extras import require_extra
 
 __all__ = [
     "CaseCounts",
@@ -446,6 +447,7 @@ def plot_sweep(
     targets: Mapping[str, float] | None = None,
 ) -> Path:
     """Write a PNG of pairwise precision, recall and F1 against the threshold (Agg backend)."""
+    require_extra("plots", what="plotting")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

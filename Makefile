@@ -19,6 +19,8 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check src cli api tests benchmarks
 	$(BIN)/ruff format --check src cli api tests benchmarks
+	$(BIN)/mypy src/matcher
+	$(BIN)/mypy cli/matcher_cli api/matcher_api
 
 test: setup lint
 	$(BIN)/pytest

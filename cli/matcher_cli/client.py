@@ -35,7 +35,7 @@ class ClientSettings(BaseSettings):
 
 def client_settings(server: str | None, token: str | None) -> ClientSettings:
     """Settings from flags, falling back to the environment."""
-    given = {"server": server, "token": token}
+    given: dict[str, Any] = {"server": server, "token": token}
     return ClientSettings(**{key: value for key, value in given.items() if value})
 
 

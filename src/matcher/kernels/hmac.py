@@ -69,7 +69,7 @@ _H0 = np.array([_iroot(p << 64, 2) & 0xFFFFFFFF for p in _first_primes(8)], dtyp
 
 if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel bodies
 
-    def _add(a: int, b: int) -> np.uint32:
+    def _add(a: int | np.uint32, b: int | np.uint32) -> np.uint32:
         """``a + b`` modulo 2**32 (pure-Python path: NumPy scalars would warn on the wrap)."""
         return np.uint32((int(a) + int(b)) & 0xFFFFFFFF)
 
@@ -206,7 +206,9 @@ def sha256_block(state: np.ndarray, block: np.ndarray) -> None:
 
 
 @numba.njit(**JIT)
-def _padded_byte(data: np.ndarray, start: int, length: int, total: int, p: int, bits: int) -> int:
+def _padded_byte(
+    data: np.ndarray, start: int, length: int, total: int, p: int, bits: int
+) -> int | np.int64:
     """Byte ``p`` of the padded message ``data[start:start + length]`` (``total`` bytes padded).
 
     ``bits`` is the bit length written in the last 8 bytes (it counts any prefix already absorbed).

@@ -21,7 +21,7 @@ from numba.extending import intrinsic, models, register_model
 _WIDE = 16
 
 
-class _Row(types.Type):
+class _Row(types.Type):  # type: ignore[misc]
     """A 1024-bit filter row as one value: LLVM ``<16 x i64>`` (2 AVX-512 or 4 AVX2 registers)."""
 
     def __init__(self) -> None:
@@ -111,7 +111,7 @@ else:
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
             arrty, indexty = signature.args
-            ptr = _row_pointer(context, builder, arrty, args[0], args[1], indexty)
+            ptr = _row_pointer(context, builder, arrty, args[0], args[1], indexty)  # type: ignore[no-untyped-call]
             return builder.load(ptr, align=8)
 
         return _ROW(arr, index), codegen
@@ -124,7 +124,7 @@ else:
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
             arrty, indexty, _ = signature.args
-            ptr = _row_pointer(context, builder, arrty, args[0], args[1], indexty)
+            ptr = _row_pointer(context, builder, arrty, args[0], args[1], indexty)  # type: ignore[no-untyped-call]
             builder.store(args[2], ptr, align=8)
             return context.get_dummy_value()
 

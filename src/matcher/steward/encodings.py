@@ -140,7 +140,7 @@ class BloomEncoder:
             [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
-        self._last_names: tuple[pl.Series, tuple[np.ndarray, ...]] | None = None
+        self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""

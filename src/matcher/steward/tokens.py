@@ -287,8 +287,8 @@ def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
 def _identity_numbers(records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     numbers = records["pnr"].cast(pl.UInt64, strict=False)
     kinds = records["pnr_kind"].replace_strict(_KIND_CODES, default=0, return_dtype=pl.UInt8)
-    kinds = pl.when(numbers.is_null()).then(0).otherwise(kinds.fill_null(0))
-    kind_arr = pl.select(kinds.cast(pl.UInt8)).to_series().to_numpy()
+    kind_expr = pl.when(numbers.is_null()).then(0).otherwise(kinds.fill_null(0))
+    kind_arr = pl.select(kind_expr.cast(pl.UInt8)).to_series().to_numpy()
     return numbers.fill_null(0).to_numpy().astype(np.uint64), kind_arr
 
 

@@ -30,4 +30,4 @@ test: setup lint
 		-W "ignore:overflow encountered in scalar:RuntimeWarning" tests/test_*kernels.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

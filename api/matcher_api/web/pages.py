@@ -459,12 +459,21 @@ def agency_round(
 
 def _verdict(exc: Exception) -> tuple[str, str]:
     """A refused upload in plain words, and the service's own message (never a record value)."""
-    if isinstance(exc, KeyMismatchError):
+    reason = getattr(exc, "reason", None)
+    conflict = isinstance(exc, ApiError) and exc.status_code == 409
+    if isinstance(exc, KeyMismatchError) or (conflict and reason == "key_check"):
         plain = (
             "Filen avvisades: den är hashad med en annan nyckel (key) än de filer som redan "
             "lämnats i omgången. Hämta rätt nyckelfil från nyckelansvarig och kör matcher hash igen."
         )
-    elif isinstance(exc, MatcherError):
+    elif conflict and reason == "parameters":
+        plain = (
+            "Filen avvisades: den är hashad med andra inställningar (encoding parameters) än "
+            "de andra verksamheternas filer. Alla ska hasha med samma matcher-inställningar."
+        )
+    elif reason in ("round_mismatch", "agency_mismatch"):
+        plain = "Filen avvisades: den är hashad för en annan omgång eller verksamhet."
+    elif isinstance(exc, MatcherError) or (isinstance(exc, ApiError) and exc.status_code == 422):
         plain = "Filen avvisades: den är inte en giltig hashad fil för den här omgången."
     elif isinstance(exc, ApiError) and exc.status_code == 413:
         plain = "Filen avvisades: den är större än tjänstens gräns."

@@ -78,7 +78,9 @@ class Pages:
             "/web/signin", data={"csrf": self.csrf("/web/signin"), "token": token}
         )
 
-    def create_round(self, round_id: str, agencies: tuple[str, ...] = DEMO_AGENCIES) -> dict[str, str]:
+    def create_round(
+        self, round_id: str, agencies: tuple[str, ...] = DEMO_AGENCIES
+    ) -> dict[str, str]:
         """Create a round through the form; returns the tokens shown once."""
         form = {
             "csrf": self.csrf("/web/rounds/new"),
@@ -105,7 +107,8 @@ class Pages:
 
 @pytest.fixture
 def make_pages(
-    make_settings: Callable[..., Settings], clock: Clock
+    make_settings: Callable[..., Settings],  # noqa: F811  (the API tests' fixture)
+    clock: Clock,  # noqa: F811
 ) -> Iterator[Callable[[], Pages]]:
     """Browser-less page drivers on one app (each its own cookie jar)."""
     app = create_app(make_settings(), clock=clock)

@@ -33,7 +33,8 @@ def test_a_whole_round_in_the_browser(
     browser: Any, live_service: str, tmp_path: Path, screenshots: Path
 ) -> None:
     base = live_service
-    coordinator = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    viewport = {"width": 1280, "height": 900}
+    coordinator = browser.new_context(viewport=viewport, accept_downloads=True)
     page = coordinator.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -130,7 +131,12 @@ def test_agency_cannot_open_coordinator_pages_or_another_round_in_the_browser(
     for round_id in ("r-a", "r-b"):
         response = httpx.post(
             f"{base}/rounds",
-            json={"id": round_id, "name": "x", "legal_basis": "consent", "agencies": ["skola", "polis"]},
+            json={
+                "id": round_id,
+                "name": "x",
+                "legal_basis": "consent",
+                "agencies": ["skola", "polis"],
+            },
             headers={"Authorization": f"Bearer {COORDINATOR_TOKEN}"},
         )
         assert response.status_code == 201

@@ -1,4 +1,4 @@
-"""The coordinator's and the agencies' web pages (server-rendered, Swedish), mounted by ``mount``."""
+"""The coordinator's and the agencies' web pages (server-rendered, in Swedish): ``mount(app)``."""
 
 from matcher_api.web.pages import mount
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,7 +100,9 @@ def _resolve(services: Services, session: Session, digest: str) -> Principal | N
     return db.AgencyScope(round_id=agency.round_id, agency_id=agency.id, label=agency.label)
 
 
-def _signed_in(request: Request, services: Services, session: Session) -> tuple[Principal, WebSession]:
+def _signed_in(
+    request: Request, services: Services, session: Session
+) -> tuple[Principal, WebSession]:
     web = _store(request).get(request.cookies.get(COOKIE))
     principal = None if web is None else _resolve(services, session, web.digest)
     if web is None or principal is None:
@@ -135,7 +139,8 @@ def _refusals() -> Iterator[None]:
         yield
     except ApiError as exc:
         titles = {404: "Finns inte", 409: "Går inte just nu", 403: "Åtkomst nekad"}
-        raise PageError(exc.status_code, titles.get(exc.status_code, "Avvisat"), exc.message) from exc
+        title = titles.get(exc.status_code, "Avvisat")
+        raise PageError(exc.status_code, title, exc.message) from exc
 
 
 def _page(
@@ -191,8 +196,6 @@ def signin_form(request: Request) -> HTMLResponse:
 
 
 def _signin_page(request: Request, error: str | None, status: int) -> HTMLResponse:
-    import secrets
-
     token = secrets.token_urlsafe(32)
     response = _page(request, "signin.html", {"signin_csrf": token, "error": error}, status=status)
     _set_cookie(request, response, SIGNIN_COOKIE, token)
@@ -204,14 +207,16 @@ async def signin(request: Request, services: ServicesDep, session: SessionDep) -
     """Exchange a coordinator or agency token for a session cookie."""
     form = await request.form(max_files=0, max_fields=4)
     presented = form.get("csrf")
+    presented = presented if isinstance(presented, str) else None
     expected = request.cookies.get(SIGNIN_COOKIE, "")
-    if not expected or not csrf_matches(expected, presented if isinstance(presented, str) else None):
+    if not expected or not csrf_matches(expected, presented):
         return _signin_page(request, "Formuläret hade gått ut; försök igen.", 403)
     token = form.get("token")
     token = token.strip() if isinstance(token, str) else ""
     principal = _resolve(services, session, hash_token(token)) if token else None
     if principal is None:
-        return _signin_page(request, "Okänd eller återkallad token. Kontrollera och försök igen.", 401)
+        unknown = "Okänd eller återkallad token. Kontrollera och försök igen."
+        return _signin_page(request, unknown, 401)
     sid, _ = _store(request).open(hash_token(token))
     response = _redirect("/rounds" if isinstance(principal, Coordinator) else "/agency")
     _set_cookie(request, response, COOKIE, sid)
@@ -266,7 +271,7 @@ async def create_round(
         "id": values["id"] or None,
         "name": values["name"],
         "legal_basis": values["legal_basis"],
-        "agencies": [a.strip() for a in values["agencies"].replace("\n", ",").split(",") if a.strip()],
+        "agencies": [a.strip() for a in re.split(r"[,\n]", values["agencies"]) if a.strip()],
         "k": values["k"] or 2,
         "window_from": values["window_from"] or None,
         "window_to": values["window_to"] or None,
@@ -298,9 +303,8 @@ def _base(request: Request) -> str:
 def _refusals_of(session: Session, round_id: str) -> list[dict[str, Any]]:
     """Uploads refused through the pages, newest first (agency, reason, when)."""
     events = db.list_audit(session, round_id=round_id, limit=200)
-    return [
-        {"at": e.at, **json.loads(e.details or "{}")} for e in events if e.action == "upload.refused"
-    ]
+    refused = [e for e in events if e.action == "upload.refused"]
+    return [{"at": e.at, **json.loads(e.details or "{}")} for e in refused]
 
 
 def _cases(session: Session, round_row: db.Round, services: Services) -> dict[str, Any] | None:
@@ -464,7 +468,8 @@ def _verdict(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, KeyMismatchError) or (conflict and reason == "key_check"):
         plain = (
             "Filen avvisades: den är hashad med en annan nyckel (key) än de filer som redan "
-            "lämnats i omgången. Hämta rätt nyckelfil från nyckelansvarig och kör matcher hash igen."
+            "lämnats i omgången. Hämta rätt nyckelfil från nyckelansvarig och kör "
+            "matcher hash igen."
         )
     elif conflict and reason == "parameters":
         plain = (

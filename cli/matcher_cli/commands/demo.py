@@ -105,14 +105,10 @@ def _serve(result: DemoResult, show: int, started: float, status: Any) -> None:
     """Print the demo's tables, then the pages' address and tokens; serve until Ctrl-C."""
     status.stop()
     _print_result(result, show, time.perf_counter() - started, serving=True)
-    pages = Table(title="web pages (synthetic demo data only)", title_justify="left")
-    pages.add_column("who")
-    pages.add_column("sign in at")
-    pages.add_column("token", overflow="fold")
-    pages.add_row("coordinator", f"{result.service_url}/web", result.coordinator_token)
-    for agency, token in result.agency_tokens.items():
-        pages.add_row(agency, f"{result.service_url}/web", token)
-    console.print(pages)
+    console.print(f"web pages: {result.service_url}/web (synthetic demo data only); sign in with")
+    tokens = {"coordinator": result.coordinator_token, **result.agency_tokens}
+    for who, token in tokens.items():
+        console.print(f"  {who:<13} {token}", soft_wrap=True, highlight=False)
     console.print(f"serving {result.service_url}/web; press Ctrl-C to stop")
     try:
         while True:

@@ -29,6 +29,21 @@ def _upload(page: Any, base: str, tmp_path: Path, name: str, content: bytes) -> 
     page.get_by_role("button", name="Ladda upp").click()
 
 
+def _drop(page: Any, base: str, content: bytes) -> None:
+    """Drag and drop a file onto the upload zone (the page submits it by itself)."""
+    page.goto(f"{base}/web/agency/rounds/{ROUND}")
+    transfer = page.evaluate_handle(
+        """(bytes) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], "hashed.parquet"));
+            return transfer;
+        }""",
+        list(content),
+    )
+    with page.expect_navigation():
+        page.dispatch_event("[data-dropzone]", "drop", {"dataTransfer": transfer})
+
+
 def test_a_whole_round_in_the_browser(
     browser: Any, live_service: str, tmp_path: Path, screenshots: Path
 ) -> None:
@@ -71,9 +86,10 @@ def test_a_whole_round_in_the_browser(
         stewards[agency] = context.new_page()
         _sign_in(stewards[agency], base, tokens[agency])
         stewards[agency].wait_for_url(re.compile(r"/web/agency$"))
-    for agency in ("skola", "socialtjanst"):
-        _upload(stewards[agency], base, tmp_path, f"{agency}.parquet", files[agency])
-        assert "Filen togs emot" in stewards[agency].locator("#verdict").inner_text()
+    _upload(stewards["skola"], base, tmp_path, "skola.parquet", files["skola"])
+    assert "Filen togs emot" in stewards["skola"].locator("#verdict").inner_text()
+    _drop(stewards["socialtjanst"], base, files["socialtjanst"])
+    assert "Filen togs emot" in stewards["socialtjanst"].locator("#verdict").inner_text()
     polis = stewards["polis"]
     _upload(polis, base, tmp_path, "polis-wrong.parquet", wrong_key_file(ROUND, "polis"))
     verdict = polis.locator("#verdict")

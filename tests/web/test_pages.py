@@ -216,3 +216,18 @@ def test_chart_bars_show_suppressed_counts_only_as_below_the_threshold(
         assert bar.suppressed == isinstance(count, str)
         assert bar.shown == str(count)
         assert 2 <= bar.width <= BAR_WIDTH
+
+
+def test_what_the_coordinator_types_is_escaped_on_every_page(
+    make_pages: Callable[[], Pages],
+) -> None:
+    pages = make_pages()
+    pages.sign_in(COORDINATOR_TOKEN)
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    form = {"csrf": pages.csrf("/web/rounds/new"), "id": "r-x", "name": hostile,
+            "legal_basis": hostile, "agencies": "skola, polis"}  # fmt: skip
+    assert pages.client.post("/web/rounds/new", data=form).status_code == 201
+    for path in ("/web/rounds", "/web/rounds/r-x", "/web/rounds/r-x/purge", "/web/audit"):
+        text = pages.client.get(path).text
+        assert "<script>alert" not in text and "<img src=x" not in text, path
+    assert "&lt;script&gt;" in pages.client.get("/web/rounds/r-x").text

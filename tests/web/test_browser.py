@@ -183,3 +183,34 @@ def test_pages_work_by_keyboard_and_at_200_percent_zoom(browser: Any, live_servi
     page.goto(f"{live_service}/web/rounds/new")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 640  # no horizontal scrolling at 200 %
+    ratios = page.evaluate(CONTRAST_JS, "main *, header a, header button, footer")
+    low = {text: ratio for text, ratio in ratios if ratio < 4.5}
+    assert ratios and not low  # WCAG AA for normal text
+
+
+CONTRAST_JS = """(selector) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+        const f = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+        for (; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    const out = [];
+    for (const el of document.querySelectorAll(selector)) {
+        const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+        if (!own) continue;
+        const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(background(el));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        out.push([el.textContent.trim().slice(0, 40), ratio]);
+    }
+    return out;
+}"""

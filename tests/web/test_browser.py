@@ -78,6 +78,11 @@ def test_a_whole_round_in_the_browser(
     page.get_by_role("button", name="Kopiera token för skola").click()
     assert page.evaluate("navigator.clipboard.readText()") == tokens["skola"]
     page.screenshot(path=str(screenshots / "round-created.png"), full_page=True)
+    page.emulate_media(media="print")  # the hand-over sheets: one per agency, nothing else
+    assert page.locator(".sheet").count() == 3 and page.locator(".sheet").first.is_visible()
+    assert not page.get_by_role("button", name="Kopiera token för skola").is_visible()
+    assert tokens["polis"] in page.locator(".sheet", has_text="polis").inner_text()
+    page.emulate_media(media="screen")
 
     files = demo_files(ROUND)
     stewards = {}

@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ class SignInRequired(Exception):
 
 
 def _store(request: Request) -> SessionStore:
+    """The app's page sessions (created by :func:`mount`)."""
     store: SessionStore = request.app.state.web_sessions
     return store
 
@@ -103,6 +105,7 @@ def _resolve(services: Services, session: Session, digest: str) -> Principal | N
 def _signed_in(
     request: Request, services: Services, session: Session
 ) -> tuple[Principal, WebSession]:
+    """Who the session cookie belongs to now, or a redirect to the sign-in page."""
     web = _store(request).get(request.cookies.get(COOKIE))
     principal = None if web is None else _resolve(services, session, web.digest)
     if web is None or principal is None:
@@ -150,6 +153,7 @@ def _page(
     web: WebSession | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """Render a template with the session's CSRF token (forms) and sign-in state (menu)."""
     base = {"csrf": web.csrf if web else None, "signed_in": web is not None}
     return templates.TemplateResponse(request, name, base | context, status_code=status)
 
@@ -164,6 +168,7 @@ async def _form(request: Request, web: WebSession) -> FormData:
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """An HttpOnly, SameSite=Strict cookie for the pages only; Secure when served over TLS."""
     response.set_cookie(
         name,
         value,
@@ -175,6 +180,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str) -> 
 
 
 def _redirect(path: str) -> RedirectResponse:
+    """See-other to a page (after a form, or to the sign-in page)."""
     return RedirectResponse(PREFIX + path, status_code=303)
 
 
@@ -196,6 +202,7 @@ def signin_form(request: Request) -> HTMLResponse:
 
 
 def _signin_page(request: Request, error: str | None, status: int) -> HTMLResponse:
+    """The sign-in form with a fresh sign-in CSRF token (cookie and hidden field)."""
     token = secrets.token_urlsafe(32)
     response = _page(request, "signin.html", {"signin_csrf": token, "error": error}, status=status)
     _set_cookie(request, response, SIGNIN_COOKIE, token)
@@ -297,6 +304,7 @@ async def create_round(
 
 
 def _base(request: Request) -> str:
+    """The service's address as the browser reached it (for commands shown on the pages)."""
     return str(request.base_url).rstrip("/")
 
 
@@ -315,7 +323,7 @@ def _cases(session: Session, round_row: db.Round, services: Services) -> dict[st
         )
     except ApiError:
         return None
-    view: dict[str, Any] = json.loads(response.body)
+    view: dict[str, Any] = json.loads(bytes(response.body))
     view.pop("cases", None)  # case ids are not needed on the page
     return view
 
@@ -437,8 +445,9 @@ def agency_home(
 
 
 def _agency_context(
-    session: Session, scope: db.AgencyScope, request: Request, now: Any
+    session: Session, scope: db.AgencyScope, request: Request, now: datetime
 ) -> dict[str, Any]:
+    """What the agency's round page shows: its upload and whether results are ready."""
     with _refusals():
         round_row = db.get_round(session, scope.round_id, now=now)
     job = db.latest_job(session, scope.round_id)
@@ -495,6 +504,7 @@ async def _upload_form(request: Request, limit: int) -> tuple[str | None, bytes 
     body = await uploads_routes.read_body(request, limit)
 
     async def replay() -> Message:
+        """Hand the already-read (size-checked) body to the form parser."""
         return {"type": "http.request", "body": body, "more_body": False}
 
     form = await Request(request.scope, replay).form(max_files=1, max_fields=4)
@@ -566,6 +576,7 @@ def not_found(path: str) -> None:
 
 
 def _error_page(request: Request, exc: PageError) -> HTMLResponse:
+    """A refusal as a page with its status code."""
     context = {"title": exc.title, "message": exc.message, "status": exc.status}
     web = _store(request).get(request.cookies.get(COOKIE))
     return _page(request, "error.html", context, web, exc.status)
@@ -578,10 +589,12 @@ def mount(app: FastAPI) -> None:
     app.include_router(router)
 
     async def page_error(request: Request, exc: Exception) -> Response:
+        """Refusals on the pages as error pages."""
         assert isinstance(exc, PageError)
         return _error_page(request, exc)
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:
+        """No live session: to the sign-in page."""
         return _redirect("/signin")
 
     app.add_exception_handler(PageError, page_error)

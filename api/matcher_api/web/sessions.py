@@ -66,6 +66,7 @@ class SessionStore:
                 self._sessions.pop(sid, None)
 
     def _drop_idle(self) -> None:
+        """Forget sessions idle too long (called under the lock)."""
         now = time.monotonic()
         for sid in [s for s, v in self._sessions.items() if now - v.last_used > self._idle]:
             del self._sessions[sid]

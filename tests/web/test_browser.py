@@ -68,7 +68,7 @@ def test_a_whole_round_in_the_browser(
     page.get_by_label("Vad en verksamhet får veta").select_option("agencies_and_categories")
     page.screenshot(path=str(screenshots / "round-new.png"), full_page=True)
     page.get_by_role("button", name="Skapa omgången").click()
-    page.get_by_role("heading", name=f"Omgången {ROUND} är skapad").wait_for()
+    page.get_by_role("heading", name=f"Omgången {ROUND}: nya tokens").wait_for()
     tokens = {
         code.get_attribute("data-agency"): code.inner_text()
         for code in page.locator("code.token[data-agency]").all()

@@ -226,8 +226,35 @@ def test_what_the_coordinator_types_is_escaped_on_every_page(
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     form = {"csrf": pages.csrf("/web/rounds/new"), "id": "r-x", "name": hostile,
             "legal_basis": hostile, "agencies": "skola, polis"}  # fmt: skip
-    assert pages.client.post("/web/rounds/new", data=form).status_code == 201
+    assert pages.client.post("/web/rounds/new", data=form).status_code == 200
     for path in ("/web/rounds", "/web/rounds/r-x", "/web/rounds/r-x/purge", "/web/audit"):
         text = pages.client.get(path).text
         assert "<script>alert" not in text and "<img src=x" not in text, path
     assert "&lt;script&gt;" in pages.client.get("/web/rounds/r-x").text
+
+
+def test_tokens_are_shown_once_and_can_be_reissued(make_pages: Callable[[], Pages]) -> None:
+    coordinator = make_pages()
+    coordinator.sign_in(COORDINATOR_TOKEN)
+    tokens = coordinator.create_round("r-once")
+    again = coordinator.client.get("/web/rounds/r-once/tokens").text
+    assert not any(token in again for token in tokens.values())
+    assert "redan visats" in again
+    steward = make_pages()
+    steward.sign_in(tokens["polis"])
+    assert steward.client.get("/web/agency", follow_redirects=False).status_code == 200
+
+    csrf = coordinator.csrf("/web/rounds/r-once")
+    shown = coordinator.client.post(
+        "/web/rounds/r-once/tokens", data={"csrf": csrf, "agency": "polis"}
+    )
+    assert shown.status_code == 200
+    new = dict(re.findall(r'data-agency="([^"]+)">([^<]+)</code>', shown.text))
+    assert set(new) == {"polis"} and new["polis"] != tokens["polis"]
+    # The old token's session ends; the new token signs in.
+    assert steward.client.get("/web/agency", follow_redirects=False).status_code == 303
+    assert make_pages().sign_in(new["polis"]).url.path == "/web/agency"
+    unknown = coordinator.client.post(
+        "/web/rounds/r-once/tokens", data={"csrf": csrf, "agency": "nobody"}
+    )
+    assert unknown.status_code == 404

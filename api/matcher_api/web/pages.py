@@ -299,8 +299,39 @@ async def create_round(
             request, "round_new.html", {"values": values, "errors": [exc.message]}, web,
             exc.status_code,
         )  # fmt: skip
-    context = {"round": created.round, "tokens": created.agency_tokens, "base_url": _base(request)}
-    return _page(request, "round_created.html", context, web, 201)
+    web.handover[created.round.id] = created.agency_tokens
+    return _redirect(f"/rounds/{created.round.id}/tokens")
+
+
+@router.get("/rounds/{round_id}/tokens")
+def tokens_page(
+    round_id: str, request: Request, services: ServicesDep, session: SessionDep, now: NowDep
+) -> HTMLResponse:
+    """New tokens, shown once: taken from this session's memory as they are shown (a reload
+    shows none, and creating the round is never repeated by a reload)."""
+    web = _coordinator(request, services, session)
+    with _refusals():
+        round_row = db.get_round(session, round_id, now=now)
+    tokens = web.handover.pop(round_id, {})
+    context = {"round": round_row, "tokens": tokens, "base_url": _base(request)}
+    return _page(request, "round_created.html", context, web)
+
+
+@router.post("/rounds/{round_id}/tokens")
+async def reissue_token(
+    round_id: str, request: Request, services: ServicesDep, session: SessionDep, now: NowDep
+) -> Response:
+    """Give one agency a new token (the API's function; its old token and sessions stop)."""
+    web = _coordinator(request, services, session)
+    form = await _form(request, web)
+    agency = str(form.get("agency") or "")
+    with _refusals():
+        round_row = db.get_round(session, round_id, now=now)
+        if agency not in {a.label for a in db.round_agencies(session, round_id)}:
+            raise PageError(404, "Finns inte", "Omgången har ingen sådan verksamhet.")
+        token = rounds_routes.reissue_token(round_row, agency, session, now).token
+    web.handover[round_id] = {agency: token}
+    return _redirect(f"/rounds/{round_id}/tokens")
 
 
 def _base(request: Request) -> str:

@@ -11,7 +11,7 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 IDLE_SECONDS = 8 * 3600
 COOKIE = "matcher_session"
@@ -25,6 +25,8 @@ class WebSession:
     digest: str
     csrf: str
     last_used: float
+    handover: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    """New agency tokens per round, held until the tokens page has shown them once."""
 
 
 class SessionStore:

@@ -34,6 +34,7 @@ from matcher_api.routes import admin, results, rounds, uploads
 from matcher_api.schemas import ErrorPublic
 from matcher_api.security import hash_token
 from matcher_api.settings import Settings, get_settings
+from matcher_api.web import mount as mount_pages
 
 logger = logging.getLogger("matcher_api")
 
@@ -214,4 +215,5 @@ def create_app(
     for module in (admin, rounds, uploads, results):
         app.include_router(module.router)
     _install_error_handlers(app)
+    mount_pages(app)  # the web pages under /web (matcher_api.web)
     return app

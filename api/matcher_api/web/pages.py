@@ -269,7 +269,7 @@ ROUND_FIELDS = ("id", "name", "legal_basis", "agencies", "k", "window_from", "wi
 @router.post("/rounds/new")
 async def create_round(
     request: Request, services: ServicesDep, session: SessionDep, now: NowDep
-) -> HTMLResponse:
+) -> Response:
     """Open a round through the API's own function; show each agency's token this once."""
     web = _coordinator(request, services, session)
     form = await _form(request, web)

@@ -10,6 +10,9 @@
     ├── OutputExistsError   an output file exists and overwriting was not asked for
     └── LinkageError        the linkage core was given inputs it cannot link
 
+    MatcherWarning          a problem worked around that the steward must still see (a
+                            missing record-id column, row numbers that may be off)
+
 Errors *locate, never quote*: they carry file, row, column and a reason code,
 never the offending cell value, because that value may be a personal identifier.
 """
@@ -26,6 +29,7 @@ __all__ = [
     "KeyMismatchError",
     "LinkageError",
     "MatcherError",
+    "MatcherWarning",
     "MissingColumnError",
     "OutputExistsError",
 ]
@@ -90,3 +94,21 @@ class OutputExistsError(MatcherError, FileExistsError):
 
 class LinkageError(MatcherError, ValueError):
     """Raised when the linkage core is given inputs it cannot link (shape, dtype, limits)."""
+
+
+class MatcherWarning(UserWarning):
+    """Issued (``warnings.warn``) for a problem the library works around but the steward must see;
+    located like the errors (file, row, column, reason), never quoting a value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        located = MatcherError(message, file=file, row=row, column=column, reason=reason)
+        self.file, self.row, self.column, self.reason = file, row, column, reason
+        super().__init__(str(located))

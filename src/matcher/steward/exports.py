@@ -16,6 +16,7 @@ and column, never by value.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from matcher.errors import InputFileError
+from matcher.errors import InputFileError, MatcherWarning
 from matcher.steward.headers import (
     IGNORE,
     STANDARD_FIELDS,
@@ -149,6 +150,16 @@ def read_export(
     headers = [h if h else f"column {i + 1}" for i, h in enumerate(headers)]
     mapping = map_columns(headers, overrides, file=path)
     require_fields(mapping, path)
+    if "record_id" not in mapping.fields:
+        warnings.warn(
+            MatcherWarning(
+                "no record-id column recognised: the local map will hold row numbers instead of "
+                'your record ids; name the column with --column "Header=record_id"',
+                file=path,
+                reason="no_record_id",
+            ),
+            stacklevel=2,
+        )
     index = {h: i for i, h in enumerate(headers)}
     frame = grid.select(
         pl.col("row"),

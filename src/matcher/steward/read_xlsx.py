@@ -8,53 +8,61 @@ sheet's own row numbers, so the rejects report points at the row the steward see
 
 from __future__ import annotations
 
-import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
-from matcher.errors import ConfigError, InputFileError
+from matcher.errors import ConfigError, InputFileError, MatcherWarning
 from matcher.steward.headers import HEADER_SCAN_ROWS, find_header, recognised
 
-__all__ = ["read_xlsx_grid"]
+__all__ = ["read_xlsx_grid", "xlsx_first_row"]
+
+
+def _local(name: str) -> str:
+    """An XML tag or attribute name without its ``{namespace}``."""
+    return name.rsplit("}", 1)[-1]
 
 
 def _xlsx_sheet_paths(zf: zipfile.ZipFile) -> list[str]:
-    """Worksheet XML paths in workbook order."""
-    workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = {}
-    for m in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*)>", rels):
-        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
-        targets[attrs.get("Id")] = attrs.get("Target", "")
+    """Worksheet XML paths in workbook order (workbook.xml's sheets through its relationships)."""
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        el.get("Id"): el.get("Target", "") for el in rels.iter() if _local(el.tag) == "Relationship"
+    }
     paths = []
-    for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)>", workbook):
-        rid = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', m.group(1))
-        target = targets.get(rid.group(1) or rid.group(2)) if rid else None
-        target = (target or "").lstrip("/")
+    for el in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter():
+        if _local(el.tag) != "sheet":
+            continue
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+        target = (targets.get(rid) or "").lstrip("/")
         paths.append(target if target.startswith("xl/") else f"xl/{target}")
     return paths
 
 
-def _xlsx_first_row(path: Path, sheet_index: int) -> int:
-    """The 1-based row number of the first row holding a value (where fastexcel starts)."""
+def xlsx_first_row(path: Path, sheet_index: int) -> int | None:
+    """The 1-based row number of the first row holding a value (where fastexcel starts), read
+    with a streaming XML parser up to that row; None when the sheet's XML cannot tell."""
     try:
         with zipfile.ZipFile(path) as zf:
             sheet_path = _xlsx_sheet_paths(zf)[sheet_index]
             with zf.open(sheet_path) as fh:
-                head = fh.read(1 << 22).decode("utf-8", "replace")
-    except (KeyError, IndexError, OSError, zipfile.BadZipFile):
-        return 1
-    number = 0
-    row_re = r"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)"
-    for m in re.finditer(row_re, head, re.S):
-        r = re.search(r'\br="(\d+)"', m.group(1))
-        number = int(r.group(1)) if r else number + 1
-        if m.group(2) and re.search(r"<(?:\w+:)?(?:v|is)\b", m.group(2)):
-            return number
-    return 1
+                number = 0
+                for event, el in ElementTree.iterparse(fh, events=("start", "end")):
+                    name = _local(el.tag)
+                    if event == "start" and name == "row":
+                        r = el.get("r")
+                        number = int(r) if r is not None and r.isdigit() else number + 1
+                    elif event == "end" and name in ("v", "is") and number:
+                        return number
+                    elif event == "end" and name == "row":
+                        el.clear()  # rows already passed: keep the memory flat
+    except (KeyError, IndexError, OSError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return None
 
 
 def read_xlsx_grid(
@@ -103,7 +111,18 @@ def read_xlsx_grid(
             file=path,
             reason="xlsx_unreadable",
         ) from exc
-    first = _xlsx_first_row(path, idx)
+    first = xlsx_first_row(path, idx)
+    if first is None:
+        warnings.warn(
+            MatcherWarning(
+                "cannot tell from the sheet where its rows start: row numbers in the rejects "
+                "report and in the local map are counted from row 1 and may be off",
+                file=path,
+                reason="xlsx_row_numbers",
+            ),
+            stacklevel=2,
+        )
+        first = 1
     headers = ["" if v is None else str(v).strip() for v in grid.row(h)]
     grid = grid.rename({c: f"__col{i}" for i, c in enumerate(grid.columns)})
     grid = grid.with_row_index("row", offset=first).with_columns(pl.col("row").cast(pl.Int64))

@@ -12,3 +12,12 @@ from matcher_api.views import suppress
 def test_suppression(count: int, threshold: int) -> None:
     shown = suppress(count, threshold)
     assert shown == (f"<{threshold}" if count < threshold else count)
+
+
+def test_api_policy_names_are_the_library_enum() -> None:
+    from typing import get_args
+
+    from matcher.disclosure import DisclosurePolicy
+    from matcher_api.schemas import DisclosurePolicy as ApiPolicy
+
+    assert list(get_args(ApiPolicy)) == [p.value for p in DisclosurePolicy]

@@ -77,7 +77,7 @@ def read_map(path: str | Path) -> pl.DataFrame:
         if column not in frame.columns:
             raise MissingColumnError("the local map lacks a column", file=path, column=column)
     try:
-        return frame.select(list(MAP_SCHEMA)).cast(MAP_SCHEMA)  # type: ignore[arg-type]
+        return frame.select(list(MAP_SCHEMA)).cast(pl.Schema(MAP_SCHEMA))
     except pl.exceptions.PolarsError as exc:
         raise InputFileError(
             "the local map's columns have the wrong types", file=path, reason="map_schema"

@@ -166,7 +166,7 @@ def read_csv_grid(
         column=pl.lit(None, dtype=pl.String),
         reason=pl.lit(Reason.RAGGED_ROW.value),
         action=pl.lit(Action.ROW_REJECTED.value),
-    ).cast(REJECTS_SCHEMA)
+    ).cast(pl.Schema(REJECTS_SCHEMA))
     if ragged.height:
         grid = grid.filter(~(extra.is_not_null() & (extra.str.strip_chars() != "")))
     grid = grid.drop(names[-1])

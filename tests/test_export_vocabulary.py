@@ -148,3 +148,32 @@ def test_unknown_row_numbers_are_warned_loudly(
     reasons = [w.message.reason for w in caught if isinstance(w.message, MatcherWarning)]
     assert reasons == ["xlsx_row_numbers"]
     assert export.frame["row"].to_list() == [4, 5]  # counted from row 1, as the warning says
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    first=st.integers(1, 40),
+    titles=st.lists(st.integers(0, 2), max_size=3),
+    n_rows=st.integers(1, 4),
+)
+def test_xlsx_row_numbers_are_the_sheet_rows_for_any_layout(
+    tmp_path: Path, first: int, titles: list[int], n_rows: int
+) -> None:
+    """Title rows (each followed by 0-2 blank rows) above the header, starting anywhere: every
+    data row keeps the row number the steward sees in Excel."""
+    path = tmp_path / "layout.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Lista")
+    at = first - 1  # 0-based row index
+    for gap in titles:
+        ws.write(at, 0, "Rubrik")
+        at += 1 + gap
+    ws.write_row(at, 0, ["Personnummer", "Löpnr", "Typ av händelse"])
+    header = at + 1
+    for i in range(n_rows):
+        ws.write_row(header + i, 0, [f"2008012{i}-224{i}", f"L-{i}", "oro"])
+    wb.close()
+    export = read_export(path)
+    assert export.info.header_row == header
+    assert export.frame["row"].to_list() == [header + 1 + i for i in range(n_rows)]
+    assert export.frame["record_id"].to_list() == [f"L-{i}" for i in range(n_rows)]

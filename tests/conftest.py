@@ -2,17 +2,4 @@
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, settings
-
-settings.register_profile(
-    "fast", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "ci", max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("MATCHER_HYPOTHESIS_PROFILE", "fast"))
+import tests.profiles  # noqa: F401  (registers and loads the hypothesis profile)

@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher._numba_config import PARALLEL_MIN_ITEMS
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.steward import hashing
 from matcher.steward.hashed_file import HASHED_SCHEMA, check_compatible, read_hashed, to_bytes
 from matcher.steward.hashing import hash_export, hash_records, new_refs
 from matcher.steward.keys import RoundKeys
-from matcher.steward.tokens import PARALLEL_MIN_ROWS, TOKEN_KINDS
+from matcher.steward.tokens import TOKEN_KINDS
 from tests.strategies import normalised_records, records_frame
 
 SECRET = bytes(range(32))
@@ -94,9 +95,9 @@ def test_chunks_do_not_change_the_result(records: pl.DataFrame, chunk: int) -> N
 
 def test_chunks_side_by_side_equal_one_parallel_pass() -> None:
     """Chunks hashed in a thread pool (sequential kernels) = one chunk (parallel kernels)."""
-    records = _synthetic_records(2 * PARALLEL_MIN_ROWS + 17)
+    records = _synthetic_records(2 * PARALLEL_MIN_ITEMS + 17)
     whole, _ = _hash(records, chunk_rows=records.height)
-    parts, _ = _hash(records, chunk_rows=PARALLEL_MIN_ROWS // 2)
+    parts, _ = _hash(records, chunk_rows=PARALLEL_MIN_ITEMS // 2)
     columns = ["id_token", "name_tokens", "block_tokens", "bloom"]
     assert parts.frame.select(columns).equals(whole.frame.select(columns))
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from matcher.kernels import hmac as K
+from tests.profiles import examples
 
 KEYS = st.binary(max_size=100)
 #: RFC 4231 §4.3 and §4.7 (test cases 2 and 6): key, data, HMAC-SHA256.
@@ -55,14 +56,14 @@ def test_block_boundaries() -> None:
         assert got.tolist() == [_want(key, b) for b in blobs]
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(st.binary(max_size=300))
 def test_sha256_bytes(data: bytes) -> None:
     got = K.sha256_bytes(np.frombuffer(data, dtype=np.uint8))
     assert got.tobytes() == hashlib.sha256(data).digest()
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(KEYS, st.integers(1, 10), st.integers(0, 50), st.data())
 def test_hmac_words(key: bytes, m: int, n: int, data: st.DataObject) -> None:
     words = data.draw(arrays(np.uint64, (n, m)))
@@ -83,7 +84,7 @@ def test_parallel_spans_several_tasks() -> None:
         assert int(got[i]) == _want(bytes(32), words[i].astype("<u8").tobytes())
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(KEYS, st.lists(st.binary(max_size=200), max_size=8))
 def test_hmac_strings(key: bytes, blobs: list[bytes]) -> None:
     istate, ostate = K.hmac_states(key)

@@ -25,6 +25,7 @@ from matcher.evaluation.synth import (
     synthesize,
 )
 from matcher.steward.identifiers import luhn_check_digits
+from tests.profiles import examples
 
 ALL_AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "elevhalsa", "bup")
 
@@ -69,7 +70,7 @@ def test_luhn_matches_reference(nine: list[int]) -> None:
     assert _luhn_ok("".join(map(str, nine)) + str(check))
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(seed=st.integers(0, 2**32 - 1), children=st.integers(1, 400))
 def test_generated_numbers_valid_and_truth_complete(seed: int, children: int) -> None:
     config = SynthConfig(

@@ -24,12 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
-from matcher.errors import (
-    HashedFileError,
-    KeyMismatchError,
-    LinkageError,
-    MatcherError,
-)
+from matcher.errors import MatcherError
 from matcher_api import db
 from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
@@ -39,6 +34,7 @@ from matcher_api.routes import admin, results, rounds, uploads
 from matcher_api.schemas import ErrorPublic
 from matcher_api.security import hash_token
 from matcher_api.settings import Settings, get_settings
+from matcher_api.web import mount as mount_pages
 
 logger = logging.getLogger("matcher_api")
 
@@ -54,13 +50,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "invalid request or hashed file",
     }.items()
 }
-
-MATCHER_ERROR_STATUS: tuple[tuple[type[MatcherError], int], ...] = (
-    (KeyMismatchError, 409),
-    (HashedFileError, 422),
-    (LinkageError, 422),
-    (MatcherError, 422),
-)
 
 
 def _utcnow() -> datetime:
@@ -153,8 +142,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MatcherError)
     async def matcher_error(_: Request, exc: MatcherError) -> JSONResponse:
-        """Library errors: key mismatches 409, other bad input 422."""
-        status = next(code for cls, code in MATCHER_ERROR_STATUS if isinstance(exc, cls))
+        """Library errors, with the status code each class carries (key mismatch 409, else 422)."""
+        status = exc.status_code
         reason = exc.reason or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
         return _error(status, str(exc), reason)
 
@@ -226,4 +215,5 @@ def create_app(
     for module in (admin, rounds, uploads, results):
         app.include_router(module.router)
     _install_error_handlers(app)
+    mount_pages(app)  # the web pages under /web (matcher_api.web)
     return app

@@ -49,7 +49,7 @@ def job_public(job: db.MatchJob, threshold: int) -> JobPublic:
         stats["cases"] = suppress(stats["cases"], threshold)
     return JobPublic(
         round_id=job.round_id,
-        status=job.status,  # type: ignore[arg-type]
+        status=job.status,
         requested_at=job.requested_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
@@ -73,7 +73,7 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         k=row.k,
         window_from=row.window_from,
         window_to=row.window_to,
-        disclosure_policy=row.disclosure_policy,  # type: ignore[arg-type]
+        disclosure_policy=row.disclosure_policy,
         retention_days=row.retention_days,
         created_at=row.created_at,
         expires_at=row.expires_at,

@@ -16,17 +16,11 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matcher.errors import ConfigError, MatcherError
+from matcher.errors import ConfigError, ServiceError, ServiceUnreachableError
+
+__all__ = ["ClientSettings", "MatcherClient", "ServiceError", "client_settings"]
 
 UPLOAD_CHUNK = 1 << 20
-
-
-class ServiceError(MatcherError):
-    """Raised when the coordinator service cannot be reached or refuses a request."""
-
-    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
-        super().__init__(message, reason=reason)
-        self.status = status
 
 
 class ClientSettings(BaseSettings):
@@ -41,7 +35,7 @@ class ClientSettings(BaseSettings):
 
 def client_settings(server: str | None, token: str | None) -> ClientSettings:
     """Settings from flags, falling back to the environment."""
-    given = {"server": server, "token": token}
+    given: dict[str, Any] = {"server": server, "token": token}
     return ClientSettings(**{key: value for key, value in given.items() if value})
 
 
@@ -72,7 +66,7 @@ class MatcherClient:
                 "the request could not be sent; check the token and --server URL", reason="request"
             ) from None
         except httpx.HTTPError as exc:
-            raise ServiceError(
+            raise ServiceUnreachableError(
                 f"cannot reach the coordinator service at {self._http.base_url} "
                 f"({type(exc).__name__})",
                 reason="unreachable",

@@ -1,4 +1,4 @@
-"""One rich console for the CLI, progress bars, and MatcherError -> exit code mapping."""
+"""One rich console for the CLI, progress bars, and the exit code each MatcherError carries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,31 +19,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from matcher.errors import (
-    ConfigError,
-    InputFileError,
-    KeyFileError,
-    MatcherError,
-    OutputExistsError,
-)
+from matcher.errors import MatcherError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-EXIT_CODES: dict[type[MatcherError], int] = {
-    InputFileError: 3,
-    ConfigError: 2,
-    KeyFileError: 4,
-    OutputExistsError: 5,
-}
-
-
-def exit_code_for(error: MatcherError) -> int:
-    """The exit code for a matcher error: the most specific class listed wins, else 1."""
-    for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
 
 
 @contextmanager
@@ -51,8 +31,9 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except MatcherError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from None
+        # escape(): a message may hold brackets ("[server]") that rich would take for markup
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         raise typer.Exit(130) from None

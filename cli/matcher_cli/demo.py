@@ -54,6 +54,9 @@ class DemoResult:
     job: dict[str, Any]
     evaluation: Any  # matcher.evaluation.evaluation.Evaluation
     timings: dict[str, float]
+    service_url: str = ""
+    coordinator_token: str = field(default="", repr=False)
+    agency_tokens: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @contextmanager
@@ -108,9 +111,13 @@ def run_demo(
     agencies: tuple[str, ...] = DEFAULT_AGENCIES,
     keep: Path | None = None,
     step: Step | None = None,
+    serve: Callable[[DemoResult], None] | None = None,
 ) -> DemoResult:
-    """Play a whole round end to end and return what each role got (see module docstring)."""
-    from matcher.evaluation.evaluation import evaluate
+    """Play a whole round end to end and return what each role got (see module docstring).
+
+    With ``serve``, the round is not purged and ``serve(result)`` is called while the service
+    still runs (it returns when the service may stop), so its pages can be visited.
+    """
     from matcher.evaluation.synth import SynthConfig, synthesize
     from matcher.reidentify import meeting_list, read_map
     from matcher.steward.exports import load_mapping
@@ -212,35 +219,53 @@ def run_demo(
                     listing = meeting_list(view, local_map, view["disclosure_policy"])
                     stewards[agency].meeting_list = listing
                     listing.write_csv(workspace / agency / "meeting-list.csv", include_bom=True)
-                if not kept:
+                if not kept and serve is None:
                     coordinator.purge(round_id)
             timings["round_s"] = time.perf_counter() - t
-
-        say("scoring the delivered case lists against the generator's truth")
-        truth = pl.read_parquet(synth.truth)
-        predicted = pl.concat(
-            [
-                report.meeting_list.select(
-                    pl.lit(agency).alias("agency"),
-                    pl.col("record_id"),
-                    pl.col("case_id").alias("cluster_id"),
-                )
-                for agency, report in stewards.items()
-            ]
-        )
-        window: tuple[date, date] = (config.signal_from, config.signal_to)
-        quality = evaluate(predicted, truth, k=2, window=window)
-        return DemoResult(
-            workspace=workspace,
-            kept=kept,
-            round_id=round_id,
-            children=children,
-            stewards=stewards,
-            coordinator=coordinator_view,
-            job=job,
-            evaluation=quality,
-            timings=timings,
-        )
+            result = _score(
+                DemoResult(
+                    workspace=workspace,
+                    kept=kept,
+                    round_id=round_id,
+                    children=children,
+                    stewards=stewards,
+                    coordinator=coordinator_view,
+                    job=job,
+                    evaluation=None,
+                    timings=timings,
+                    service_url=url,
+                    coordinator_token=coordinator_token,
+                    agency_tokens=tokens,
+                ),
+                synth.truth,
+                config,
+                say,
+            )
+            if serve is not None:
+                serve(result)
+        return result
     finally:
         if not kept:
             shutil.rmtree(workspace, ignore_errors=True)
+
+
+def _score(result: DemoResult, truth_path: Path, config: Any, say: Step) -> DemoResult:
+    """The delivered case lists scored against the generator's truth (sets ``evaluation``)."""
+    from matcher.evaluation.evaluation import evaluate
+
+    stewards = result.stewards
+    say("scoring the delivered case lists against the generator's truth")
+    truth = pl.read_parquet(truth_path)
+    predicted = pl.concat(
+        [
+            report.meeting_list.select(
+                pl.lit(agency).alias("agency"),
+                pl.col("record_id"),
+                pl.col("case_id").alias("cluster_id"),
+            )
+            for agency, report in stewards.items()
+        ]
+    )
+    window: tuple[date, date] = (config.signal_from, config.signal_to)
+    result.evaluation = evaluate(predicted, truth, k=2, window=window)
+    return result

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def stage(path: Path, write: Callable[[Path], None]) -> Path:
+def stage(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write`` on a temporary sibling of ``path`` and return it, for `commit` later.
 
     On failure the temporary file is removed; ``path`` itself is never touched here.
@@ -28,7 +28,7 @@ def commit(tmp: Path, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary sibling of ``path``, then rename it into place.
 
     On any failure the temporary file is removed and an existing ``path`` is left untouched.

@@ -1,7 +1,10 @@
 """Every Numba compilation flag used by matcher's kernels, in one place.
 
 Kernels take their options from :data:`JIT` (sequential) or :data:`JIT_PARALLEL` (kernels with
-``prange``); no module hard-codes ``fastmath=``, ``parallel=`` or ``cache=`` itself.
+``prange``); no module hard-codes ``fastmath=``, ``parallel=`` or ``cache=`` itself. Whether a
+call runs on all threads is one rule, :func:`use_parallel` over :data:`PARALLEL_MIN_ITEMS`: callers
+with a sequential and a parallel driver ask it directly, callers of a ``prange`` kernel wrap the
+call in :func:`threads_for`, which asks the same rule.
 """
 
 from __future__ import annotations
@@ -33,15 +36,24 @@ JIT: dict[str, Any] = {
 }
 JIT_PARALLEL: dict[str, Any] = {**JIT, "parallel": PARALLEL}
 
-#: Below this many items a parallel kernel runs on the calling thread only: waking the other
-#: threads costs more than the work, and much more on a busy machine.
-PARALLEL_MIN_ITEMS = 50_000
+#: The one parallelism threshold: below this many items (rows, pairs, tokens) a kernel runs on
+#: the calling thread only, because waking the other threads costs more than the work (much more
+#: on a busy machine). Rows from the steward side and items in the linkage core use the same rule.
+PARALLEL_MIN_ITEMS = 20_000
+
+_local = threading.local()
+
+
+def use_parallel(items: int) -> bool:
+    """The one rule: spread ``items`` over threads only if there are enough of them and this
+    thread is not already one of several working side by side (:func:`sequential_kernels`)."""
+    return items >= PARALLEL_MIN_ITEMS and not getattr(_local, "sequential", False)
 
 
 @contextmanager
 def threads_for(items: int) -> Iterator[None]:
-    """Run the enclosed kernel calls on one thread when ``items`` is small (thread-local)."""
-    if items >= PARALLEL_MIN_ITEMS:
+    """Apply :func:`use_parallel` to ``prange`` kernels called in the block: one thread if no."""
+    if use_parallel(items):
         yield
         return
     before = numba.get_num_threads()
@@ -52,12 +64,9 @@ def threads_for(items: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-_local = threading.local()
-
-
 @contextmanager
 def sequential_kernels() -> Iterator[None]:
-    """In this block, on this thread, `use_parallel` says no: for work already spread over
+    """In this block, on this thread, :func:`use_parallel` says no: for work already spread over
     threads (chunks hashed side by side), so kernels never nest thread pools."""
     before = getattr(_local, "sequential", False)
     _local.sequential = True
@@ -65,8 +74,3 @@ def sequential_kernels() -> Iterator[None]:
         yield
     finally:
         _local.sequential = before
-
-
-def use_parallel(items: int, min_items: int = PARALLEL_MIN_ITEMS) -> bool:
-    """Whether to call a kernel's ``*_parallel`` driver for ``items`` items on this thread."""
-    return items >= min_items and not getattr(_local, "sequential", False)

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from tests.api.factories import Api, bearer, hashed_bytes
+from tests.profiles import examples
 
 FUZZ = settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),

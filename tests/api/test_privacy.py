@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from matcher_api import db
 from tests.api.factories import Api, bearer, hashed_bytes, refs_of
+from tests.profiles import examples
 from tests.strategies import swedish_surnames, valid_identity_numbers, written_forms
 
 _ROUNDS: dict[int, tuple[str, dict[str, str]]] = {}
 NO_FIXTURE_RESET = settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -101,7 +102,7 @@ def test_rejected_input_is_never_echoed_or_stored(
     _absent(api, surname.strip(), logs, *(r.text for r in responses))
 
 
-@settings(NO_FIXTURE_RESET, max_examples=12)
+@settings(NO_FIXTURE_RESET, max_examples=examples(12))
 @given(data=st.data())
 def test_coordinator_never_sees_refs_and_logs_hold_no_tokens(
     api: Api, logs: pytest.LogCaptureFixture, data: st.DataObject

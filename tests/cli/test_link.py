@@ -59,7 +59,7 @@ def test_link_refuses_mixed_keys_and_bad_flags(tmp_path: Path) -> None:
     b = _write(tmp_path / "polis.parquet", "polis", ["ref-polis-1"], key_check="cd" * 8)
     out = tmp_path / "cases.parquet"
     result = runner.invoke(app, ["link", str(a), str(b), "--out", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 7  # KeyMismatchError
     assert "key check values differ" in result.output
     assert "ref-" not in result.output and not out.exists()
     bad_date = runner.invoke(app, ["link", str(a), "--out", str(out), "--window-from", "May"])

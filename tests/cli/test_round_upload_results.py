@@ -162,17 +162,17 @@ def test_round_upload_match_results(server: str, tmp_path: Path) -> None:
         ["round", "status", "cli-round"],
         env={"MATCHER_SERVER": server, "MATCHER_TOKEN": COORDINATOR_TOKEN},
     )
-    assert gone.exit_code == 1 and "404" in gone.output
+    assert gone.exit_code == 9 and "404" in gone.output
 
 
 def test_client_errors_are_one_line_messages(server: str, tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["round", "list", "--server", server, "--token", "nope"])
-    assert wrong.exit_code == 1 and "401" in wrong.output
+    assert wrong.exit_code == 9 and "401" in wrong.output
     port = _free_port()
     down = runner.invoke(
         app, ["round", "list", "--server", f"http://127.0.0.1:{port}", "--token", "x"]
     )
-    assert down.exit_code == 1 and "cannot reach" in down.output
+    assert down.exit_code == 10 and "cannot reach" in down.output
     hashed = tmp_path / "junk.parquet"
     hashed.write_bytes(b"junk")
     bad = runner.invoke(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     delete,
@@ -141,11 +142,12 @@ def reissue_agency_token(session: Session, round_id: str, label: str, *, now: da
 
 def round_row_counts(session: Session, round_id: str) -> dict[str, int]:
     """How many rows each round-owned table holds for a round (used by purge and tests)."""
-    counts = {}
-    for table in (*ROUND_TABLES, Round):
-        column = table.id if table is Round else table.round_id  # type: ignore[attr-defined]
-        counts[table.__tablename__] = session.scalar(
-            select(func.count()).select_from(table).where(column == round_id)
+    counts: dict[str, int] = {}
+    tables: tuple[Any, ...] = (*ROUND_TABLES, Round)
+    for table in tables:
+        column = table.id if table is Round else table.round_id
+        counts[table.__tablename__] = (
+            session.scalar(select(func.count()).select_from(table).where(column == round_id)) or 0
         )
     return counts
 

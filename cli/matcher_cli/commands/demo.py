@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
+from matcher.extras import require_extra
 from matcher_cli.console import console, err_console, reported_errors
 from matcher_cli.demo import DEFAULT_AGENCIES, DemoResult
 
@@ -65,9 +67,13 @@ def demo_command(
         None, "--keep", help="Keep every file (exports, hashed files, maps, meeting lists) here."
     ),
     show: int = typer.Option(6, "--show", help="Meeting-list rows printed per agency."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Keep the service and its web pages running until Ctrl-C."
+    ),
 ) -> None:
     """Run a whole matching round on synthetic agencies and show what every role gets."""
     with reported_errors():
+        require_extra("server", what="matcher demo")
         from matcher_cli.demo import run_demo
 
         started = time.perf_counter()
@@ -85,8 +91,36 @@ def demo_command(
                 agencies=tuple(a.strip() for a in agencies.split(",") if a.strip()),
                 keep=keep,
                 step=step,
+                serve=(lambda r: _serve(r, show, started, status)) if serve else None,
             )
         total = time.perf_counter() - started
+    if serve:
+        return
+    _print_result(result, show, total)
+    console.print(
+        f"web pages were at {result.service_url}/web while the demo ran; "
+        "run `matcher demo --serve` to keep them open and click through the round"
+    )
+
+
+def _serve(result: DemoResult, show: int, started: float, status: Any) -> None:
+    """Print the demo's tables, then the pages' address and tokens; serve until Ctrl-C."""
+    status.stop()
+    _print_result(result, show, time.perf_counter() - started, serving=True)
+    console.print(f"web pages: {result.service_url}/web (synthetic demo data only); sign in with")
+    tokens = {"coordinator": result.coordinator_token, **result.agency_tokens}
+    for who, token in tokens.items():
+        console.print(f"  {who:<13} {token}", soft_wrap=True, highlight=False)
+    console.print(f"serving {result.service_url}/web; press Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping the service")
+
+
+def _print_result(result: DemoResult, show: int, total: float, *, serving: bool = False) -> None:
+    """The stewards', agencies' and coordinator's tables and the linkage quality."""
 
     stewards = Table(title="stewards: hashing on their own machines", title_justify="left")
     for column in ("agency", "export", "rows", "hashed", "rejected rows"):
@@ -115,6 +149,8 @@ def demo_command(
     console.print(f"done in {total:.1f}s ({timings})")
     if result.kept:
         console.print(f"all files kept in {result.workspace}")
+    elif serving:
+        console.print("workspace, database and key are deleted when the service stops")
     else:
         console.print("workspace, database and key deleted")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from matcher._files import write_atomic
@@ -60,7 +61,7 @@ def link_command(
 
         files = [read_hashed(path) for path in hashed]
         with progress() as bar:
-            tasks: list[int] = []
+            tasks: list[TaskID] = []
 
             def on_stage(name: str) -> None:
                 if tasks:

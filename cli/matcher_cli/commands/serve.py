@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.panel import Panel
 
+from matcher.extras import require_extra
 from matcher_cli.console import console, reported_errors
 
 
@@ -17,6 +18,7 @@ def serve_command(
 ) -> None:
     """Start the coordinator service; settings come from MATCHER_* environment variables."""
     with reported_errors():
+        require_extra("server", what="matcher serve")
         import uvicorn
         from pydantic import ValidationError
 

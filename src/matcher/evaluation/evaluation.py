@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
 from matcher.errors import InputFileError
+from matcher.extras import require_extra
 
 __all__ = [
     "CaseCounts",
@@ -205,7 +207,7 @@ def align(predicted: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
             reason="unknown_record",
         )
     out = base.join(pred, on=keys, how="left", maintain_order="left")
-    top = int(out["cluster"].max() or 0)
+    top = int(cast(int | None, out["cluster"].max()) or 0)
     singles = pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + top
     return out.with_columns(
         pl.col("cluster").fill_null(singles),
@@ -294,7 +296,7 @@ def error_breakdown(aligned: pl.DataFrame, totals: PairCounts | None = None) -> 
     false_pairs (predicted pairs of different children involving the label).
     """
     totals = totals or pair_counts(aligned)
-    top_child = int(aligned["child"].max() or 0) + 1
+    top_child = int(cast(int | None, aligned["child"].max()) or 0) + 1
     frame = aligned.with_columns(
         both=pl.col("cluster") * top_child + pl.col("child"),
         any=pl.col("error_types").list.len() > 0,
@@ -446,6 +448,7 @@ def plot_sweep(
     targets: Mapping[str, float] | None = None,
 ) -> Path:
     """Write a PNG of pairwise precision, recall and F1 against the threshold (Agg backend)."""
+    require_extra("plots", what="plotting")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -1131,8 +1131,8 @@ def _records(
         if not changed:
             continue
         hit = sub.is_in(list(changed)).fill_null(False).to_numpy()
-        new = sub.filter(pl.Series(hit)).replace(list(changed), list(changed.values()))
-        frame = frame.with_columns(column.scatter(cp_rows[hit], new).alias(c))
+        safe = sub.filter(pl.Series(hit)).replace(list(changed), list(changed.values()))
+        frame = frame.with_columns(column.scatter(cp_rows[hit], safe).alias(c))
         lost[cp_rows[hit]] = True
     labels["charset_loss"] = lost
 

@@ -29,7 +29,7 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel b
         """Number of set bits in a 64-bit word (pure-Python path when the JIT is off)."""
         return int(x).bit_count()
 
-    def splitmix64(x: int) -> np.uint64:
+    def splitmix64(x: int | np.uint64) -> np.uint64:
         """SplitMix64 on Python ints (NumPy scalars would warn on the intended wrap-around)."""
         mask = (1 << 64) - 1
         z = (int(x) + 0x9E3779B97F4A7C15) & mask
@@ -37,19 +37,19 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - coverage runs of the kernel b
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
         return np.uint64(z ^ (z >> 31))
 
-    def fnv1a_step(h: int, byte: int) -> np.uint64:
+    def fnv1a_step(h: int | np.uint64, byte: int) -> np.uint64:
         """One FNV-1a step on Python ints."""
         return np.uint64(((int(h) ^ int(byte)) * 0x100000001B3) & ((1 << 64) - 1))
 
 else:
 
     @numba.njit(inline="always", **JIT)
-    def fnv1a_step(h: int, byte: int) -> int:
+    def fnv1a_step(h: int | np.uint64, byte: int) -> np.uint64:
         """One FNV-1a step: xor the byte in, multiply by the 64-bit FNV prime."""
         return (h ^ np.uint64(byte)) * np.uint64(0x100000001B3)
 
     @numba.njit(inline="always", **JIT)
-    def splitmix64(x: int) -> int:
+    def splitmix64(x: int | np.uint64) -> np.uint64:
         """One step of the SplitMix64 mixer (deterministic bit positions for the LSH keys)."""
         z = np.uint64(x) + np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -137,10 +137,10 @@ def _radix_pass(
         count[d] = total
         total += c
     for x in range(keys.size):
-        d = np.int64((digits[x] >> sh) & np.uint64(255))
-        tmp_keys[count[d]] = keys[x]
-        tmp_owners[count[d]] = owners[x]
-        count[d] += 1
+        digit = np.int64((digits[x] >> sh) & np.uint64(255))
+        tmp_keys[count[digit]] = keys[x]
+        tmp_owners[count[digit]] = owners[x]
+        count[digit] += 1
 
 
 @numba.njit(**JIT)

@@ -125,7 +125,7 @@ def _num(s: np.ndarray, start: int, count: int) -> int:
     """The decimal value of ``count`` digits from ``s[start]``."""
     v = 0
     for i in range(start, start + count):
-        v = v * 10 + (s[i] - _D0)
+        v = v * 10 + (int(s[i]) - _D0)  # int(): plain numpy would wrap in uint8 (no-JIT run)
     return v
 
 

@@ -119,7 +119,7 @@ def cases_from_sorted(
         records.select("agency", "ref", "signal", "signal_date")[rows]
         .with_columns(ids.gather(row_number[rows]))
         .select(list(CASE_SCHEMA))
-        .cast(CASE_SCHEMA)  # type: ignore[arg-type]
+        .cast(CASE_SCHEMA)
     )
 
 

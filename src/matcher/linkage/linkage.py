@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -454,7 +454,7 @@ def link(
         cluster_id=pl.Series(result.labels, dtype=pl.Int64)
     )
     cases = cases_from_sorted(records, k=k, window_from=window_from, window_to=window_to)
-    n_cases = int(cases["case_id"].rle_id().max()) + 1 if cases.height else 0  # type: ignore[operator]
+    n_cases = int(cast(int, cases["case_id"].rle_id().max())) + 1 if cases.height else 0
     cases_s = perf_counter() - t
 
     timings = {"prepare_s": prepare_s, **result.timings, "cases_s": cases_s}

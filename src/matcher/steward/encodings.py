@@ -50,7 +50,7 @@ from matcher.errors import ConfigError
 from matcher.kernels import hashing as kernels
 from matcher.steward.hashed_file import EncodingParams
 from matcher.steward.keys import RoundKeys
-from matcher.steward.tokens import PARALLEL_MIN_ROWS, NameColumns
+from matcher.steward.tokens import NameColumns
 
 __all__ = [
     "FIELDS",
@@ -140,7 +140,7 @@ class BloomEncoder:
             [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
-        self._last_names: tuple[pl.Series, tuple[np.ndarray, ...]] | None = None
+        self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""
@@ -279,7 +279,7 @@ class BloomEncoder:
             words,
         )
         out = np.zeros((n, words), np.uint64)
-        many = use_parallel(n, PARALLEL_MIN_ROWS)
+        many = use_parallel(n)
         kernel = kernels.bloom_bits_parallel if many else kernels.bloom_bits
         kernel(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out)
         return out

@@ -31,9 +31,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import numpy as np
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from matcher.kernels.normalise import factorize
 from matcher.steward.dates import parse_dates
@@ -119,7 +121,7 @@ def _on_unique(values: pl.Series, build: Callable[[pl.Series], pl.DataFrame]) ->
     # A HyperLogLog estimate decides (0.01 s on 1M mostly-distinct identity numbers, where
     # numbering values that are then thrown away costs more); either way the result is the same.
     n = values.len()
-    expected = values.approx_n_unique() if n else 0
+    expected = cast(int, values.approx_n_unique()) if n else 0
     if n == 0 or expected * 2 > n:
         return build(values)
     # Numbering rows by polars' value hash in one Numba pass, checked, is 2-3x faster than a
@@ -153,9 +155,9 @@ def _clean_cells(values: pl.Series, field: str) -> pl.DataFrame:
     frame = frame.select(pl.when(value == "").then(None).otherwise(value).alias("value"))
     # A cell has at least as many bytes as characters: count characters only when needed.
     maybe_long = (frame["value"].str.len_bytes() > limit).any()
-    reason = pl.when(value.str.len_chars() > limit if maybe_long else pl.lit(False)).then(
-        pl.lit(Reason.CELL_TOO_LONG.value)
-    )
+    reason: Then | ChainedThen = pl.when(
+        value.str.len_chars() > limit if maybe_long else pl.lit(False)
+    ).then(pl.lit(Reason.CELL_TOO_LONG.value))
     if field in _TEXT_FIELDS:
         formula = pl.any_horizontal(value.str.starts_with(ch) for ch in _FORMULA_STARTS)
         reason = reason.when(formula).then(pl.lit(Reason.CELL_FORMULA.value))

@@ -101,13 +101,15 @@ def explain(reason: str) -> str:
         return reason
 
 
-REJECTS_SCHEMA: dict[str, pl.DataType] = {
-    "file": pl.String(),
-    "row": pl.Int64(),
-    "column": pl.String(),
-    "reason": pl.String(),
-    "action": pl.String(),
-}
+REJECTS_SCHEMA: pl.Schema = pl.Schema(
+    {
+        "file": pl.String(),
+        "row": pl.Int64(),
+        "column": pl.String(),
+        "reason": pl.String(),
+        "action": pl.String(),
+    }
+)
 
 
 def empty_rejects() -> pl.DataFrame:

@@ -16,12 +16,12 @@ to 64 bits: the first 8 digest bytes, little-endian; messages are 64-bit words, 
    from HKDF) over name-prefix words ``SipHash-2-4(K_words/prefix, utf8(first PREFIX_LENGTH
    letters))``, as do the Bloom encodings' bit positions (``matcher.steward.encodings``).
 
-The HMACs run in Numba (``_hmac_kernels``: precomputed ipad/opad states, 16 messages at a time
-in SIMD lanes), ~0.1 µs each on one core against ~1.3 µs for a Python ``hmac`` call; a record
-needs ~3. Without the round secret nobody can evaluate a token or test a guessed personnummer
-(an unkeyed hash would be reversible in seconds: never used). Keys differ per round (HKDF info
-``matcher/v1/round/<id>``) and per purpose (``token/id``, ``token/name``, ``token/block``,
-``words/*``), so rounds share no tokens and kinds never collide.
+The HMACs run in Numba (``kernels.hmac``: precomputed ipad/opad states, 16 messages at a time in
+SIMD lanes; a Python ``hmac`` call per token is too slow, ``docs/decisions/0002``). Without the
+round secret nobody can evaluate a token or test a guessed personnummer (an unkeyed hash would be
+reversible in seconds: never used). Keys differ per round (HKDF info ``matcher/v1/round/<id>``) and
+per purpose (``token/id``, ``token/name``, ``token/block``, ``words/*``), so rounds share no tokens
+and kinds never collide.
 
 Collision odds: tokens are 64-bit PRF outputs, so among n distinct values the chance of any
 collision is about n²/2⁶⁵: 1.4·10⁻⁷ for 2.3 M, 2.7·10⁻⁶ for 10 M, 2.7·10⁻⁴ for 100 M values.
@@ -42,30 +42,10 @@ A record has at most 12 name tokens (3 given names × (1 + 3 parts)), typically 
 weaker goes to the fuzzy pass: a typo in a given name, a wrong day or a wrong month gives a
 Dice of 0.91-0.96 for "anna maria andersson", above the default threshold 0.9.
 
-Version 1 also had name tokens of kinds 3 (D, initial(g), S), 4 (D, g, initial(S)) and 5-7
-(g, S with only (year,month) / (month,day) / (year,day)), for a typo in one field. Measured with
-``benchmarks/bench_quality.py`` (seed 2026), they cost more than they gave: with them pairwise
-precision fell from 0.998 at 20,000 children to 0.988 at 100,000 (threshold 0.8), and the
-false pairs did not change between thresholds 0.9 and 0.95, so they came from those exact
-keys. Kind 3 is shared by twins whose given names start with one letter, kind 4 by namesakes of
-one birth day whose surnames start alike, and kinds 5-7 drop a date component, which leaves
-little when dates are default dates (1 Jan, 1 Jul: domain research §1.6; kind 6 of 01-01 is the
-names alone, across all birth years). At 100,000 children x 6 agencies, threshold 0.9: v1
-precision 0.9918 / recall 0.9936, v2 0.9984 / 0.9926 (threshold 0.8: 0.9880 / 0.9938 ->
-0.9937 / 0.9940). Keeping as links, where the date is not a default date, kind 4 alone gave
-0.9970 / 0.9932 and kinds 3 and 4 0.9964 / 0.9934; kinds 3 and 4 everywhere 0.9947 / 0.9937:
-each made more false links than true ones. As blocking tokens (candidate pairs only) they
-changed no figure at 100,000 or 200,000 children, as the blocks below already propose those
-pairs, and made linking 55 % slower (1.24 s instead of 0.80 s for 181,276 records), so v2
-drops them. What is lost: a one-letter substitution in the surname often stays below Dice 0.9
-(0.84 for lindqvist/lindkvist, 0.81 for andersson/andresson) and a wrong birth year always does
-(the encoding is salted with the year), so such a record links only through its identity number
-(name_substitution recall 0.986 -> 0.946 at 100,000 children); a namesake born on the same day
-of another year, or with a surname of the same initial, is the false link this avoids.
-
-Name tokens stay links on default dates too: making them candidates there cut the false pairs
-of children without a number from 31 to 11 but lost 83 of their 1,025 true pairs (recall 0.850
--> 0.769 at threshold 0.95), as their list entries vary in which given names they show.
+Weaker combinations (an initial for a name, a date with one component dropped) were name tokens
+in version 1 and made more false links than true ones, and as blocking tokens added nothing but
+time; name tokens stay links on default dates too. The measurements are in
+``docs/decisions/0001-strong-name-tokens-only.md``.
 
 Blocking tokens (candidate pairs for the fuzzy pass; never sex): birth date; birth year +
 3-letter prefix of each surname part; birth year + prefix of each given name; given-name prefix
@@ -113,8 +93,6 @@ TOKEN_KINDS: list[str] = [
 MAX_GIVEN_NAMES = 3
 MAX_SURNAME_PARTS = 3
 PREFIX_LENGTH = 3
-#: Chunks at least this long run the record kernels on all cores (smaller ones: no thread start).
-PARALLEL_MIN_ROWS = 20_000
 _KIND_CODES = {"personnummer": 1, "samordningsnummer": 2}
 
 
@@ -195,7 +173,7 @@ class _HmacKey:
     def words(self, rows: np.ndarray) -> np.ndarray:
         """Truncated HMAC of each row of ``uint64[n, m]`` (all cores for large inputs)."""
         rows = np.ascontiguousarray(rows, dtype=np.uint64)
-        many = use_parallel(rows.shape[0], PARALLEL_MIN_ROWS)
+        many = use_parallel(rows.shape[0])
         kernel = hmac_kernels.hmac_words_parallel if many else hmac_kernels.hmac_words
         return kernel(self.inner, self.outer, rows)
 
@@ -289,8 +267,8 @@ def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
 def _identity_numbers(records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     numbers = records["pnr"].cast(pl.UInt64, strict=False)
     kinds = records["pnr_kind"].replace_strict(_KIND_CODES, default=0, return_dtype=pl.UInt8)
-    kinds = pl.when(numbers.is_null()).then(0).otherwise(kinds.fill_null(0))
-    kind_arr = pl.select(kinds.cast(pl.UInt8)).to_series().to_numpy()
+    kind_expr = pl.when(numbers.is_null()).then(0).otherwise(kinds.fill_null(0))
+    kind_arr = pl.select(kind_expr.cast(pl.UInt8)).to_series().to_numpy()
     return numbers.fill_null(0).to_numpy().astype(np.uint64), kind_arr
 
 
@@ -327,7 +305,7 @@ def compute_tokens(
     strong = _strong_name_tokens(_HmacKey(keys.subkey("token/name")), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")
     block_out = np.zeros((n, kernels.MAX_BLOCK_TOKENS), np.uint64)
-    parallel = use_parallel(n, PARALLEL_MIN_ROWS)
+    parallel = use_parallel(n)
     block_kernel = kernels.block_tokens_parallel if parallel else kernels.block_tokens
     block_counts = block_kernel(
         block_k0,

@@ -202,3 +202,19 @@ def test_identities_go_only_to_the_local_file(
     text = out.read_text(encoding="utf-8-sig")
     for first, last in people[:2]:
         assert f"{first} {last}" in text
+
+
+def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
+    rows = [
+        ("20080121-2242", "=HYPERLINK(1)", "+Lindqvist", "2008-01-21", "SK-1"),
+        ("", "Omar", "@Al-Hassan", "2010-11-26", "SK-3"),
+    ]
+    export = read_export(_export(tmp_path, [rows[0], ROWS[1], rows[1]])).frame
+    frame = meeting_list(_view(), MAP, "agencies_only", export_frame=export)
+    out = tmp_path / "meeting.csv"
+    write_meeting_list(frame, out)
+    names = pl.read_csv(out)[MEETING_HEADERS["name"]].to_list()
+    assert names == ["'=HYPERLINK(1) +Lindqvist", "Omar @Al-Hassan"]
+    xlsx = tmp_path / "meeting.xlsx"
+    write_meeting_list(frame, xlsx)  # strings stay strings in the workbook
+    assert pl.read_excel(xlsx)[MEETING_HEADERS["name"]].to_list()[0] == "=HYPERLINK(1) +Lindqvist"

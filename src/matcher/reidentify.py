@@ -64,6 +64,9 @@ _VIEW_SCHEMA: dict[str, pl.DataType] = {
 }
 # Excel column widths in characters: at least the header, at most this.
 _MAX_WIDTH = 60
+# A CSV cell starting with one of these is a formula when Excel opens the file (the .xlsx writer
+# stores every string as a string).
+_FORMULA_STARTS = ("=", "+", "@", "-", "\t", "\r")
 
 
 def read_map(path: str | Path) -> pl.DataFrame:
@@ -220,6 +223,14 @@ def _widths(frame: pl.DataFrame) -> dict[str, int]:
     return widths
 
 
+def _inert(name: str) -> pl.Expr:
+    """A text column with a leading ``'`` on cells Excel would run as a formula (a name cell
+    such as ``=HYPERLINK(...)`` in the agency's own export must not become one)."""
+    value = pl.col(name)
+    risky = pl.any_horizontal(value.str.starts_with(start) for start in _FORMULA_STARTS)
+    return pl.when(risky).then(pl.concat_str(pl.lit("'"), value)).otherwise(value).alias(name)
+
+
 def write_meeting_list(frame: pl.DataFrame, out: str | Path) -> None:
     """Write the meeting list atomically with Swedish headers: .xlsx (bold frozen header, filter,
     column widths to fit) for the meeting, or CSV (UTF-8 with BOM, for Excel)."""
@@ -246,6 +257,7 @@ def write_meeting_list(frame: pl.DataFrame, out: str | Path) -> None:
             ),
         )
     elif suffix == ".csv":
-        write_atomic(out, lambda tmp: shown.write_csv(tmp, include_bom=True))
+        safe = shown.with_columns(_inert(name) for name, t in shown.schema.items() if t == pl.Utf8)
+        write_atomic(out, lambda tmp: safe.write_csv(tmp, include_bom=True))
     else:
         raise ConfigError("--out must end in .csv or .xlsx", reason="out_format")

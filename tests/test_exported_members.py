@@ -17,6 +17,7 @@ def test_public_surface_is_pinned() -> None:
     assert sorted(matcher.__all__) == sorted(
         [
             "ConfigError",
+            "DisclosurePolicy",
             "HashedFile",
             "HashedFileError",
             "InputFileError",
@@ -25,12 +26,15 @@ def test_public_surface_is_pinned() -> None:
             "LinkageError",
             "LinkageResult",
             "MatcherError",
+            "MatcherWarning",
             "MissingColumnError",
             "OutputExistsError",
             "__version__",
+            "build_views",
             "hash_export",
             "hash_records",
             "link",
+            "meeting_list",
             "new_secret",
             "normalise_export",
             "read_export",

@@ -119,11 +119,11 @@ def run_demo(
     still runs (it returns when the service may stop), so its pages can be visited.
     """
     from matcher.evaluation.synth import SynthConfig, synthesize
+    from matcher.reidentify import meeting_list, read_map
     from matcher.steward.exports import load_mapping
     from matcher.steward.hashing import hash_export
     from matcher.steward.keys import new_secret, read_key_file, write_key_file
     from matcher_cli.client import ClientSettings, MatcherClient
-    from matcher_cli.commands.results import meeting_list, read_map
 
     if not 4 <= len(agencies) <= 6:
         raise ConfigError("the demo runs with 4 to 6 agencies", reason="agencies")

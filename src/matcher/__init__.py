@@ -18,12 +18,15 @@ from matcher.errors import (
     KeyMismatchError,
     LinkageError,
     MatcherError,
+    MatcherWarning,
     MissingColumnError,
     OutputExistsError,
 )
 
 if TYPE_CHECKING:
+    from matcher.disclosure import DisclosurePolicy, build_views
     from matcher.linkage.linkage import LinkageResult, link
+    from matcher.reidentify import meeting_list
     from matcher.steward.exports import read_export
     from matcher.steward.hashed_file import HashedFile, read_hashed, write_hashed
     from matcher.steward.hashing import hash_export, hash_records
@@ -34,11 +37,14 @@ __version__ = "0.1.0"
 
 #: Public name -> module that defines it (loaded on first access).
 _LAZY: dict[str, str] = {
+    "DisclosurePolicy": "matcher.disclosure",
     "HashedFile": "matcher.steward.hashed_file",
     "LinkageResult": "matcher.linkage.linkage",
     "hash_export": "matcher.steward.hashing",
     "hash_records": "matcher.steward.hashing",
+    "build_views": "matcher.disclosure",
     "link": "matcher.linkage.linkage",
+    "meeting_list": "matcher.reidentify",
     "new_secret": "matcher.steward.keys",
     "normalise_export": "matcher.steward.normalise",
     "read_export": "matcher.steward.exports",
@@ -50,6 +56,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "ConfigError",
+    "DisclosurePolicy",
     "HashedFile",
     "HashedFileError",
     "InputFileError",
@@ -58,12 +65,15 @@ __all__ = [
     "LinkageError",
     "LinkageResult",
     "MatcherError",
+    "MatcherWarning",
     "MissingColumnError",
     "OutputExistsError",
     "__version__",
+    "build_views",
     "hash_export",
     "hash_records",
     "link",
+    "meeting_list",
     "new_secret",
     "normalise_export",
     "read_export",

@@ -19,6 +19,9 @@ Each class carries its CLI ``exit_code`` and its API ``status_code``, so the fro
 the code from the error instead of keeping a table of their own (one source of truth;
 ``tests/test_errors.py`` pins the mapping).
 
+`MatcherWarning` is issued (``warnings.warn``), not raised: a problem worked around that the
+steward must still see (no record-id column recognised; xlsx row numbers that may be off).
+
 Errors *locate, never quote*: they carry file, row, column and a reason code,
 never the offending cell value, because that value may be a personal identifier.
 """
@@ -35,6 +38,7 @@ __all__ = [
     "KeyMismatchError",
     "LinkageError",
     "MatcherError",
+    "MatcherWarning",
     "MissingColumnError",
     "MissingExtraError",
     "OutputExistsError",
@@ -153,3 +157,21 @@ class MissingExtraError(MatcherError):
             reason="missing_extra",
         )
         self.extra = extra
+
+
+class MatcherWarning(UserWarning):
+    """Issued (``warnings.warn``) for a problem the library works around but the steward must see;
+    located like the errors (file, row, column, reason), never quoting a value."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        located = MatcherError(message, file=file, row=row, column=column, reason=reason)
+        self.file, self.row, self.column, self.reason = file, row, column, reason
+        super().__init__(str(located))

@@ -71,3 +71,21 @@ def test_inspect_headers_are_not_markup(tmp_path: Path) -> None:
     result = runner.invoke(app, ["inspect", str(path), "--reference-date", "2026-11-01"])
     assert result.exit_code == 0, result.output
     assert "[bold]Anteckning[/bold]" in result.output
+
+
+def _without_record_id(tmp_path: Path) -> Path:
+    """The example export with its record-id column (Ärende-ID) dropped."""
+    lines = EXAMPLE.read_bytes().decode("cp1252").splitlines()
+    kept = [";".join(c for i, c in enumerate(line.split(";")) if i != 6) for line in lines]
+    path = tmp_path / "utan_id.csv"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return path
+
+
+def test_inspect_warns_loudly_without_a_record_id(tmp_path: Path) -> None:
+    path = _without_record_id(tmp_path)
+    result = runner.invoke(app, ["inspect", str(path), "--reference-date", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.output and "no record-id column" in result.output
+    example = runner.invoke(app, ["inspect", str(EXAMPLE), "--reference-date", "2026-11-01"])
+    assert "WARNING" not in example.output

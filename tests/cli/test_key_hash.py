@@ -130,3 +130,18 @@ def test_hash_bad_reference_date(tmp_path: Path) -> None:
     args = _hash_args(tmp_path, _key(tmp_path))
     result = runner.invoke(app, [*args[:-1], "1st of May"])
     assert result.exit_code == 2
+
+
+def test_hash_warns_loudly_without_a_record_id(tmp_path: Path) -> None:
+    lines = EXAMPLE.read_bytes().decode("cp1252").splitlines()
+    kept = [";".join(c for i, c in enumerate(line.split(";")) if i != 6) for line in lines]
+    src = tmp_path / "utan_id.csv"
+    src.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    key = _key(tmp_path)
+    result = runner.invoke(app, _hash_args(tmp_path, key, src))
+    assert result.exit_code == 0, result.output
+    assert "WARNING" in result.output and "no record-id column" in result.output
+    for cell in _cells(EXAMPLE) - {"2026-11-01"}:
+        assert cell not in result.output
+    plain = runner.invoke(app, [*_hash_args(tmp_path, key), "--overwrite"])
+    assert plain.exit_code == 0 and "WARNING" not in plain.output

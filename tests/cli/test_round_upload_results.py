@@ -6,7 +6,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -14,6 +15,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from matcher.reidentify import MEETING_HEADERS
 from matcher_api.main import create_app
 from matcher_api.settings import Settings
 from matcher_cli.app import app
@@ -53,6 +55,27 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
     yield f"http://127.0.0.1:{port}"
     service.should_exit = True
     thread.join(20)
+
+
+@contextmanager
+def _spied_sockets(sent: list[bytes]) -> Iterator[None]:
+    """Record every byte sent through a socket in this process (client and service both)."""
+    originals = {name: getattr(socket.socket, name) for name in ("send", "sendall")}
+
+    def spy(name: str) -> Callable[..., object]:
+        def send(self: socket.socket, data: bytes, *args: object) -> object:
+            sent.append(bytes(data))
+            return originals[name](self, data, *args)
+
+        return send
+
+    for name in originals:
+        setattr(socket.socket, name, spy(name))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(socket.socket, name, original)
 
 
 def _run(*args: str, token: str | None = None, server: str) -> str:
@@ -97,19 +120,41 @@ def test_round_upload_match_results(server: str, tmp_path: Path) -> None:
     _run("round", "cases", "cli-round", "--out", str(cases_csv), server=server)
     assert cases_csv.read_text().count("\n") == 1 + 2  # persons 3 and 4
 
+    # skola's export: its people on rows 2.. as in its map, with names only this machine knows
+    export = tmp_path / "skola-export.csv"
+    export.write_text(
+        "Personnummer;Förnamn;Efternamn;Ärende-ID\n"
+        + "".join(
+            f"2008010{p}-123{p};Hemliganamn{p};Hemligsson;{record_ids['skola'][p]}\n"
+            for p in PEOPLE["skola"]
+        ),
+        encoding="utf-8",
+    )
+    sent: list[bytes] = []
     for agency, suffix in (("skola", ".csv"), ("polis", ".xlsx")):
         meeting = tmp_path / f"{agency}-meeting{suffix}"
-        _run(
-            "results", "--round", "cli-round", "--map", str(tmp_path / f"{agency}.map.parquet"),
-            "--out", str(meeting), token=tokens[agency], server=server,
-        )  # fmt: skip
+        extra = ["--export", str(export)] if agency == "skola" else []
+        with _spied_sockets(sent):
+            _run(
+                "results", "--round", "cli-round", "--map", str(tmp_path / f"{agency}.map.parquet"),
+                "--out", str(meeting), *extra, token=tokens[agency], server=server,
+            )  # fmt: skip
         frame = pl.read_csv(meeting) if suffix == ".csv" else pl.read_excel(meeting)
+        frame = frame.rename({v: k for k, v in MEETING_HEADERS.items() if v in frame.columns})
         in_cases = {p for p in PEOPLE[agency] if sum(p in v for v in PEOPLE.values()) >= 2}
         assert sorted(frame["record_id"].to_list()) == sorted(
             record_ids[agency][p] for p in in_cases
         )
         assert "other_signals" in frame.columns
         assert frame["case_id"].n_unique() == len(in_cases)
+        if agency == "skola":  # the identities reach the local file, and no socket carried them
+            assert sorted(frame["name"].to_list()) == [
+                f"Hemliganamn{p} Hemligsson" for p in sorted(in_cases)
+            ]
+    assert sent  # the spy saw the download
+    traffic = b"".join(sent)
+    for secret in (b"Hemliganamn", b"Hemligsson", b"-123"):
+        assert secret not in traffic
 
     _run("round", "purge", "cli-round", "--yes", server=server)
     gone = runner.invoke(
@@ -168,33 +213,3 @@ def test_serve_shows_a_generated_token_once(
         get_settings.cache_clear()
     assert [kwargs["port"] for kwargs in started] == [8123, 8123]
     assert (tmp_path / "matcher.db").exists()
-
-
-def test_meeting_list_needs_the_right_map() -> None:
-    from matcher.errors import ConfigError
-    from matcher_cli.commands.results import meeting_list
-
-    view = {
-        "cases": [
-            {
-                "case_id": "K00001",
-                "records": [{"ref": "r1", "signal": "oro", "signal_date": "2026-01-02"}],
-                "others": [{"agency": "polis", "signals": ["brott"]}],
-            }
-        ]
-    }
-    local_map = pl.DataFrame({"ref": ["r1"], "record_id": ["ÄR-7"], "row": [4]})
-    frame = meeting_list(view, local_map, "agencies_and_categories")
-    assert frame.row(0, named=True) == {
-        "case_id": "K00001",
-        "record_id": "ÄR-7",
-        "row": 4,
-        "signal": "oro",
-        "signal_date": "2026-01-02",
-        "other_agencies": "polis",
-        "other_signals": "polis: brott",
-    }
-    assert "other_signals" not in meeting_list(view, local_map, "agencies_only").columns
-    wrong = pl.DataFrame({"ref": ["r9"], "record_id": ["x"], "row": [1]})
-    with pytest.raises(ConfigError, match="not in the map"):
-        meeting_list(view, wrong, "agencies_only")

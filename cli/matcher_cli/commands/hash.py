@@ -12,7 +12,7 @@ from rich.table import Table
 from matcher.steward.hashing import hash_export
 from matcher.steward.keys import fingerprint, read_key_file
 from matcher.steward.rejects import explain
-from matcher_cli.commands.inspect import reading_options
+from matcher_cli.commands.inspect import loud_warnings, reading_options
 from matcher_cli.console import console, progress, reported_errors
 from matcher_cli.options import parse_day
 
@@ -46,7 +46,7 @@ def hash_command(
         options, columns = reading_options(mapping, column, encoding, separator, sheet)
         ref_date = parse_day(reference_date, "--reference-date") or date.today()
         secret = read_key_file(key)
-        with progress() as bar:
+        with loud_warnings(), progress() as bar:
             task = bar.add_task("hashing", total=None)
 
             def advance(done: int, total: int) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import typer
 from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 
-from matcher.errors import ConfigError
+from matcher.errors import ConfigError, MatcherWarning
 from matcher.steward.exports import MappingConfig, load_mapping, read_export
 from matcher.steward.normalise import normalise_export
 from matcher.steward.rejects import explain, rejects_summary
@@ -56,6 +60,31 @@ def reading_options(
     return merged, merged.columns
 
 
+@contextmanager
+def loud_warnings() -> Iterator[list[MatcherWarning]]:
+    """Collect the library's `MatcherWarning`s while reading an export and show each one loudly
+    (a boxed, bold warning on the console) when the block ends, even if it ends in an error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MatcherWarning)
+        shown: list[MatcherWarning] = []
+        try:
+            yield shown
+        finally:
+            for item in caught:
+                if isinstance(item.message, MatcherWarning):
+                    shown.append(item.message)
+                    console.print(
+                        Panel(
+                            escape(str(item.message)),
+                            title="[bold]WARNING[/]",
+                            border_style="bold yellow",
+                            style="bold",
+                        )
+                    )
+                else:
+                    warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
 def _shown_header(header: str, limit: int = 60) -> str:
     """A header for display: one line, at most ``limit`` characters, rich markup escaped."""
     flat = " ".join(header.split())
@@ -86,13 +115,14 @@ def inspect_command(
     with reported_errors():
         options, columns = reading_options(mapping, column, encoding, separator, sheet)
         ref = parse_day(reference_date, "--reference-date") or date.today()
-        export = read_export(
-            file,
-            encoding=options.encoding,
-            separator=options.separator,
-            sheet=options.sheet,
-            columns=columns,
-        )
+        with loud_warnings():
+            export = read_export(
+                file,
+                encoding=options.encoding,
+                separator=options.separator,
+                sheet=options.sheet,
+                columns=columns,
+            )
         info = export.info
         normalised = normalise_export(
             export.frame, reference_date=ref, source=file.name, headers=info.mapping.fields

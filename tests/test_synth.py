@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from matcher.errors import ConfigError, OutputExistsError
 from matcher.evaluation.synth import (
     ERROR_TYPES,
+    SYNTH_PROFILES,
     SynthConfig,
     config_from_options,
     generate,
     synthesize,
 )
+from matcher.evaluation.synth_names import TRANSLITERATIONS
 from matcher.steward.identifiers import luhn_check_digits
 
 ALL_AGENCIES = ("skola", "socialtjanst", "polis", "fritid", "elevhalsa", "bup")
@@ -282,3 +284,35 @@ def test_seeded_output_is_pinned_byte_for_byte(tmp_path: Path) -> None:
     synthesize(SynthConfig(children=400, seed=7, agencies=ALL_AGENCIES), tmp_path)
     written = {p.name: _file_digest(p) for p in sorted(tmp_path.iterdir())}
     assert written == PINNED_DIGESTS
+
+
+def test_harsh_profile_sets_rates_and_explicit_settings_win() -> None:
+    harsh = SynthConfig(profile="harsh")
+    assert harsh.id_missing_rate == SYNTH_PROFILES["harsh"]["id_missing_rate"]
+    assert SynthConfig(profile="harsh", id_missing_rate=0.0).id_missing_rate == 0.0
+    assert SynthConfig().transliteration_rate == 0.0
+    assert config_from_options({"profile": "harsh"}).profile == "harsh"
+    with pytest.raises(ConfigError):
+        config_from_options({"profile": "brutal"})
+
+
+def test_harsh_profile_draws_every_family_and_labels_it_truthfully() -> None:
+    config = SynthConfig(children=4000, seed=3, profile="harsh", agencies=ALL_AGENCIES)
+    data = generate(config)
+    truth = data.truth
+    labels = set(truth["error_types"].explode().drop_nulls().to_list())
+    assert set(ERROR_TYPES) - labels <= {"id_plus_separator"}  # rare at 4000 children
+    joined = _joined(data.exports, config).join(
+        truth.select("agency", "record_id", "error_types"), on=["agency", "record_id"]
+    )
+    assert joined.height == truth.height
+    only = joined.filter(pl.col("error_types").list.contains("name_only"))
+    assert only.height > 0
+    assert only["personnummer"].null_count() == only.height
+    assert only["birth_date"].null_count() == only.height
+    assert only["last_name"].null_count() == 0
+    moved = joined.filter(pl.col("error_types").list.contains("transliteration"))
+    variants = {v.casefold() for group in TRANSLITERATIONS for v in group[1:]}
+    for first, last in moved.select("first_name", "last_name").iter_rows():
+        words = f" {first or ''} {last or ''} ".casefold()
+        assert any(f" {v} " in words for v in variants)

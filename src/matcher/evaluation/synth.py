@@ -31,6 +31,7 @@ from matcher.steward.identifiers import luhn_check_digits
 __all__ = [
     "AGENCY_PROFILES",
     "ERROR_TYPES",
+    "SYNTH_PROFILES",
     "AgencyProfile",
     "SynthConfig",
     "SynthData",
@@ -89,6 +90,12 @@ ERROR_TYPES: tuple[str, ...] = (
     "birth_date_missing",  # birth date cell empty
     "birth_date_typo",  # birth date off by a digit (a day or ten days) or day/month swapped
     "birth_date_format",  # birth date in another format than the rest of the file
+    # Labels of the harsh profile's error families (never drawn at the default rates of zero).
+    "birth_year_typo",  # one digit of the birth year differs (± 1 or ± 10 years)
+    "names_swapped",  # given name written as surname and surname as given name
+    "given_name_added",  # a given name the child does not have, added after the others
+    "transliteration",  # a name written in another spelling of its group (Mohammed/Muhammad)
+    "name_only",  # a name but neither an identity number nor a birth date
 )
 
 
@@ -322,6 +329,58 @@ AGENCY_PROFILES: dict[str, AgencyProfile] = {
 }
 
 
+# Named sets of rates. "harsh" puts the error families of issue 9 at the rates real agency lists
+# showed there (records without a valid identity number, missing birth dates, transliterated
+# and swapped names were each a visible share of the misses on unseen lists), each a few times
+# the default profile's. Where no published rate exists for Swedish agency registers the value
+# is an assumption at the harsh end of what the sources suggest; each line says which.
+SYNTH_PROFILES: dict[str, dict[str, object]] = {
+    "default": {},
+    "harsh": {
+        # domain.md §1.4, §1.8: newly arrived children have a samordningsnummer or no national
+        # number, and they are over-represented on signal lists (issue 9: "a large share of the
+        # children discussed" in some municipalities). Assumption: 6 % and 2 %.
+        "samordningsnummer_share": 0.06,
+        "no_number_share": 0.02,
+        # domain.md §1.5: a samordningsnummer is replaced by a personnummer once the child is
+        # folkbokförd; over a round's months half of those children show both (assumption).
+        "number_change_share": 0.5,
+        # issue 9: identity number missing and invalid numbers were the largest groups of
+        # misses. Assumption: 8 % empty although known, 2 % one-digit and 1 % swap typos
+        # (twice the default's keying-error rates).
+        "id_missing_rate": 0.08,
+        "id_typo_rate": 0.02,
+        "id_transposition_rate": 0.01,
+        # issue 9: birth date missing in police and school extracts; assumption 10 %, a date
+        # typo (day, day/month swap) 1 % and a year-digit typo 0.5 %.
+        "birth_date_missing_rate": 0.10,
+        "birth_date_typo_rate": 0.01,
+        "birth_year_typo_rate": 0.005,
+        # Name typos: FEBRL/GeCo-style corruption puts a one-letter error in several per cent
+        # of duplicate records (Christen & Pudjijono 2009); assumption 5 % of records.
+        "name_typo_rate": 0.05,
+        # domain.md §2.1-2.2: the calling name need not be the first given name and systems
+        # write all given names, the first or the calling name; assumption 15 % of records
+        # not in the agency's usual style, 2 % with a given name added.
+        "given_name_variant_rate": 0.15,
+        "given_name_added_rate": 0.02,
+        # domain.md §2.2: given name and surname in each other's field is a classic data-entry
+        # error (FEBRL's generator swaps fields too); assumption 2 %.
+        "names_swapped_rate": 0.02,
+        # domain.md §2.2 (Mohammed/Muhammad/Mohamad): transliterated names have no single
+        # spelling, so two agencies disagree often; assumption 30 % of such records.
+        "transliteration_rate": 0.3,
+        # domain.md §2.2: double surnames given in part; assumption 35 % of double surnames.
+        "surname_dropped_rate": 0.35,
+        # domain.md §2.2: keyboards and systems without å ä ö; assumption 10 %.
+        "ascii_fold_rate": 0.10,
+        # issue 9: a police extract has no birth-date column, and some rows then carry a
+        # name only; assumption 2 % of records.
+        "name_only_rate": 0.02,
+    },
+}
+
+
 class SynthConfig(BaseModel):
     """Every knob of the generator. Defaults carry their source or the reason for the value."""
 
@@ -475,6 +534,36 @@ class SynthConfig(BaseModel):
         0.02, ge=0, le=1, description="dates pasted in from other systems in another format"
     )
 
+    # Harsh-profile error families (per record). Zero by default, so the default profile draws
+    # no random numbers for them and its seeded output stays byte-identical.
+    birth_year_typo_rate: float = Field(
+        0.0, ge=0, le=1, description="one digit of the birth year mistyped (± 1 or ± 10 years)"
+    )
+    names_swapped_rate: float = Field(
+        0.0, ge=0, le=1, description="given name and surname written in each other's column"
+    )
+    given_name_added_rate: float = Field(
+        0.0, ge=0, le=1, description="a given name the child does not have added to the others"
+    )
+    transliteration_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="of records with a name in synth_names.TRANSLITERATIONS: written in "
+        "another spelling of its group",
+    )
+    name_only_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="records with a name but neither an identity number nor a birth date "
+        "(an extract without those columns)",
+    )
+    profile: Literal["default", "harsh"] = Field(
+        "default",
+        description="named set of rates (SYNTH_PROFILES); settings given explicitly win",
+    )
+
     # Output.
     xlsx_max_rows: int = Field(
         200_000,
@@ -482,6 +571,14 @@ class SynthConfig(BaseModel):
         description="larger Excel exports are written as CSV instead (Excel's sheet limit is "
         "1,048,576 rows and xlsxwriter writes cell by cell)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data: object) -> object:
+        """Fill in the named profile's rates where the caller did not set them."""
+        if isinstance(data, dict) and data.get("profile") in SYNTH_PROFILES:
+            return {**SYNTH_PROFILES[data["profile"]], **data}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> SynthConfig:
@@ -848,7 +945,8 @@ def _label_lists(labels: Mapping[str, np.ndarray], n: int) -> pl.Series:
     """The per-record list of error labels, built from a bit code per record and a join."""
     code = np.zeros(n, dtype=np.int64)
     for bit, name in enumerate(ERROR_TYPES):
-        code |= labels[name].astype(np.int64) << bit
+        if name in labels:  # the harsh profile's labels exist only where it drew them
+            code |= labels[name].astype(np.int64) << bit
     distinct = np.unique(code)
     table = pl.DataFrame(
         {
@@ -1175,6 +1273,8 @@ def _records(
     span = int((np.datetime64(cfg.signal_to, "D") - start).astype(np.int64)) + 1
     signal_date = start + rng.integers(0, span, n).astype("timedelta64[D]")
 
+    if any(getattr(cfg, rate) > 0 for rate in _HARSH_RATES):
+        frame = _harsh_errors(rng, cfg, pools, frame, labels, written_birth, fmt, b_missing)
     error_types = _label_lists(labels, n)
     return frame.with_columns(
         signal=signal,
@@ -1183,6 +1283,114 @@ def _records(
         kind=pl.Series(kind.astype(np.int8)),
         error_types=error_types,
     )
+
+
+_HARSH_RATES = (
+    "birth_year_typo_rate",
+    "names_swapped_rate",
+    "given_name_added_rate",
+    "transliteration_rate",
+    "name_only_rate",
+)
+# casefolded spelling -> the other spellings of its group (synth_names.TRANSLITERATIONS)
+_VARIANTS = {g[0].casefold(): g[1:] for g in names.TRANSLITERATIONS}
+
+
+def _transliterate(value: str | None, u: float) -> str | None:
+    """Each word with a spelling group written in another spelling of it (``u`` picks which)."""
+    if value is None:
+        return None
+    words = value.split(" ")
+    for i, word in enumerate(words):
+        others = _VARIANTS.get(word.casefold())
+        if others:
+            new = others[min(int(u * len(others)), len(others) - 1)]
+            words[i] = new.upper() if word.isupper() and len(word) > 1 else new
+    return " ".join(words)
+
+
+def _harsh_errors(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    pools: _Pools,
+    frame: pl.DataFrame,
+    labels: dict[str, np.ndarray],
+    written_birth: np.ndarray,
+    fmt: np.ndarray,
+    b_missing: np.ndarray,
+) -> pl.DataFrame:
+    """The harsh profile's error families, drawn after every other error.
+
+    Called only when one of their rates is positive, so the default profile's random stream and
+    output do not change. Adds a label per family to ``labels``.
+    """
+    n = frame.height
+    upper = frame["upper"].to_numpy()
+
+    # birth year: one digit of the year differs (a day-level typo is birth_date_typo)
+    year_typo = ~b_missing & ~labels["birth_date_typo"] & _mask(rng, n, cfg.birth_year_typo_rate)
+    rows = np.flatnonzero(year_typo)
+    shift = rng.choice(np.array([-10, -1, 1, 10]), rows.size)
+    year, month, day = _date_digits(written_birth[rows])
+    day = np.where((month == 2) & (day == 29), 28, day)  # 29 Feb of a year that has none
+    new_birth = np.array(
+        [
+            f"{y + s:04d}-{m:02d}-{d:02d}"
+            for y, s, m, d in zip(year, shift, month, day, strict=True)
+        ],
+        dtype="datetime64[D]",
+    )
+    written = _format_dates(new_birth, fmt[rows], np.zeros(rows.size, dtype=bool))
+    frame = frame.with_columns(frame["birth_date"].scatter(rows, written))
+    labels["birth_year_typo"] = year_typo
+
+    # given name and surname in each other's column
+    swapped = _mask(rng, n, cfg.names_swapped_rate)
+    rows = np.flatnonzero(swapped)
+    first, last = frame["first"], frame["last"]
+    first, last = first.scatter(rows, last.gather(rows)), last.scatter(rows, first.gather(rows))
+    labels["names_swapped"] = swapped
+
+    # a given name the child does not have, after the others
+    added = ~swapped & _mask(rng, n, cfg.given_name_added_rate) & first.is_not_null().to_numpy()
+    rows = np.flatnonzero(added)
+    extra = pools.given.gather(rng.integers(0, pools.given.len(), rows.size))
+    extra = pl.select(
+        pl.when(pl.Series(upper[rows])).then(extra.str.to_uppercase()).otherwise(extra)
+    ).to_series()
+    joined = pl.select(pl.concat_str([first.gather(rows), extra], separator=" ")).to_series()
+    first = first.scatter(rows, joined)
+    labels["given_name_added"] = added
+
+    # transliteration: another spelling of a name that has several
+    variant = _mask(rng, n, cfg.transliteration_rate)
+    u = rng.random(n)
+    hit = np.zeros(n, dtype=bool)
+    for column in ("first", "last"):
+        series = first if column == "first" else last
+        rows = np.flatnonzero(variant)
+        old = series.gather(rows).to_list()
+        new = [_transliterate(v, float(x)) for v, x in zip(old, u[rows], strict=True)]
+        changed = np.array([a != b for a, b in zip(old, new, strict=True)], dtype=bool)
+        series = series.scatter(rows[changed], [v for v, c in zip(new, changed, strict=True) if c])
+        hit[rows[changed]] = True
+        if column == "first":
+            first = series
+        else:
+            last = series
+    labels["transliteration"] = hit
+
+    # a name only: neither an identity number nor a birth date
+    name_only = _mask(rng, n, cfg.name_only_rate)
+    rows = np.flatnonzero(name_only)
+    frame = frame.with_columns(
+        first=first,
+        last=last,
+        personnummer=frame["personnummer"].scatter(rows, None),
+        birth_date=frame["birth_date"].scatter(rows, None),
+    )
+    labels["name_only"] = name_only
+    return frame
 
 
 def generate(config: SynthConfig) -> SynthData:
@@ -1335,6 +1543,8 @@ def write_exports(data: SynthData, out_dir: Path, *, overwrite: bool = False) ->
         "truth": truth_path.name,
         "agencies": {},
     }
+    if cfg.profile != "default":  # the default profile's manifest stays as it was
+        manifest["profile"] = cfg.profile
     agencies: dict[str, object] = {}
     for name, (path, profile, as_xlsx) in plan.items():
         frame = data.exports[name]

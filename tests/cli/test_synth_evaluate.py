@@ -42,6 +42,17 @@ def test_synth_writes_exports_truth_and_manifest(tmp_path: Path) -> None:
     assert again.exit_code == 5 and "--overwrite" in again.output
 
 
+def test_synth_harsh_profile_is_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "harsh"
+    _synth(out, "--profile", "harsh")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["profile"] == "harsh"
+    truth = pl.read_parquet(out / "truth.parquet")
+    assert truth["error_types"].explode().is_in(["name_only", "transliteration"]).any()
+    refused = runner.invoke(app, ["synth", "--out", str(tmp_path / "x"), "--profile", "brutal"])
+    assert refused.exit_code != 0
+
+
 def test_synth_refuses_bad_settings(tmp_path: Path) -> None:
     bad_agency = runner.invoke(app, ["synth", "--out", str(tmp_path), "--agencies", "skola,x"])
     assert bad_agency.exit_code == 2 and "unknown agencies" in bad_agency.output

@@ -43,6 +43,12 @@ def synth_command(
     reference_date: str | None = typer.Option(
         None, "--reference-date", help="Round date (YYYY-MM-DD) that ages count from."
     ),
+    profile: str = typer.Option(
+        "default",
+        "--profile",
+        help="Named error rates: default, or harsh (the error families of real agency lists at "
+        "realistic rates; see matcher.evaluation.synth.SYNTH_PROFILES). Other options win.",
+    ),
     id_typo_rate: float | None = typer.Option(None, help="Records with a mistyped digit."),
     id_missing_rate: float | None = typer.Option(None, help="Records without their number."),
     name_typo_rate: float | None = typer.Option(None, help="Records with a one-letter typo."),
@@ -62,6 +68,7 @@ def synth_command(
             "children": children,
             "agencies": tuple(a.strip() for a in agencies.split(",") if a.strip()),
             "seed": seed,
+            "profile": profile,
             "id_typo_rate": id_typo_rate,
             "id_missing_rate": id_missing_rate,
             "name_typo_rate": name_typo_rate,

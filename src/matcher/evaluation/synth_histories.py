@@ -10,12 +10,20 @@ synthetic generator's agency names (``AGENCY_PROFILES``) so demo rounds line up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
 from matcher.evaluation.synth import AGENCY_PROFILES
+from matcher.followup.model import (
+    DEFAULT_ACTION_TYPES,
+    Action,
+    ActionStatus,
+    CaseFollowUp,
+    LadderStep,
+    Outcome,
+)
 
 EXTRA_AGENCIES: tuple[str, ...] = ("elevhalsa", "bup", "vard", "kultur")
 """Further agency codes when more are asked for than the synth generator has profiles."""
@@ -91,3 +99,53 @@ def histories(
         {"key": key_of[ok], "date": base + when[ok].astype("timedelta64[D]")}
     ).with_columns(pl.col("date").cast(pl.Date))
     return Histories(signals, outcomes, codes)
+
+
+def follow_ups(
+    *, rounds: int = 4, cases_per_round: int = 40, start: date = date(2025, 1, 15), seed: int = 0
+) -> list[CaseFollowUp]:
+    """Synthetic activity lists: a round every quarter, cases with steps, actions and outcomes."""
+    rng = np.random.default_rng(seed)
+    codes = _agency_codes(4)
+    out = []
+    for r in range(rounds):
+        rdate = start + timedelta(days=91 * r)
+        for k in range(cases_per_round):
+            n = int(min(rng.geometric(0.5) + 1, len(codes)))
+            agencies = tuple(sorted(rng.choice(codes, n, replace=False).tolist()))
+            meeting = rdate + timedelta(days=int(rng.gamma(2.0, 12.0)))
+            actions = []
+            for _ in range(int(rng.integers(0, 4))):
+                due = meeting + timedelta(days=int(rng.integers(14, 90)))
+                status = ActionStatus(
+                    rng.choice([s.value for s in ActionStatus], p=[0.2, 0.2, 0.5, 0.1])
+                )
+                done = (
+                    due + timedelta(days=int(rng.integers(-20, 15)))
+                    if status is ActionStatus.DONE
+                    else None
+                )
+                actions.append(
+                    Action(
+                        str(rng.choice(DEFAULT_ACTION_TYPES)),
+                        str(rng.choice(agencies)),
+                        due,
+                        status,
+                        done,
+                    )
+                )
+            out.append(
+                CaseFollowUp(
+                    case_id=f"R{r + 1}-{k + 1:03d}",
+                    round_id=f"{rdate:%Y}-Q{(rdate.month - 1) // 3 + 1}",
+                    round_date=rdate,
+                    agencies=agencies,
+                    earliest_signal=rdate - timedelta(days=int(rng.gamma(2.0, 60.0))),
+                    meeting_date=meeting,
+                    step=LadderStep(rng.choice([s.value for s in LadderStep])),
+                    actions=tuple(actions),
+                    follow_up_date=meeting + timedelta(days=90),
+                    outcome=Outcome(rng.choice([o.value for o in Outcome])),
+                )
+            )
+    return out

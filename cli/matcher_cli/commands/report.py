@@ -1,0 +1,77 @@
+"""`matcher report followup|analysis`: suppressed statistics as JSON, Excel and PNG charts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from matcher.errors import ConfigError
+from matcher_cli.console import console, reported_errors
+
+report_app = typer.Typer(help="Follow-up report over rounds; retrospective analysis statistics.")
+
+
+@report_app.command("followup")
+def followup(
+    path: Path = typer.Argument(..., help="Activity-list file (JSON)."),
+    out: Path = typer.Option(..., "--out", help="Folder for report.json/.xlsx and charts."),
+    start: str | None = typer.Option(None, "--from", help="First round date (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--to", help="Last round date (YYYY-MM-DD)."),
+    within_days: int = typer.Option(30, "--within-days"),
+    threshold: int = typer.Option(5, "--threshold"),
+) -> None:
+    """Cases by agencies and combination, shares and times per round, small counts suppressed."""
+    from matcher.followup.outputs import report_charts, write_json, write_report_xlsx
+    from matcher.followup.report import follow_up_report, period_cases
+    from matcher_cli.commands.case import _load
+
+    with reported_errors():
+        try:
+            lo = date.fromisoformat(start) if start else date.min
+            hi = date.fromisoformat(end) if end else date.max
+        except ValueError:
+            raise ConfigError("not a YYYY-MM-DD date", column="--from/--to") from None
+        rep = follow_up_report(
+            period_cases(_load(path), lo, hi), within_days=within_days, threshold=threshold
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(rep, out / "report.json")
+        write_report_xlsx(rep, out / "report.xlsx")
+        charts = report_charts(rep, out)
+        console.print(f"wrote report.json, report.xlsx and {len(charts)} charts to {out}")
+
+
+@report_app.command("analysis")
+def analysis(
+    signals: list[Path] = typer.Option(..., "--signals", help="Linked signals: key, agency, date."),
+    outcomes: Path = typer.Option(..., "--outcomes", help="Linked outcomes: key, date."),
+    out: Path = typer.Option(..., "--out"),
+    threshold: int = typer.Option(5, "--threshold"),
+) -> None:
+    """Aggregated statistics of an analysis round from linked parquet files (no list out)."""
+    import polars as pl
+
+    from matcher.followup.analysis import AnalysisInput, analyse
+    from matcher.followup.outputs import analysis_charts, write_json
+
+    with reported_errors():
+        try:
+            sig = pl.concat([pl.read_parquet(p) for p in signals])
+            outc = pl.read_parquet(outcomes)
+        except (OSError, pl.exceptions.PolarsError):
+            raise ConfigError("cannot read a signal or outcome file") from None
+        agencies = sorted(sig["agency"].unique().to_list()) if "agency" in sig.columns else []
+        res = analyse(AnalysisInput(sig, outc), agencies, threshold=threshold)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(res, out / "analysis.json")
+        charts = analysis_charts(res, out)
+        console.print(json.dumps(res["outcome"]["signal_at"]))
+        console.print(f"wrote analysis.json and {len(charts)} charts to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `matcher report ...`."""
+    app.add_typer(report_app, name="report")

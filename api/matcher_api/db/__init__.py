@@ -17,6 +17,15 @@ from matcher_api.db.engine import (
     upgrade_database,
     upload_cache,
 )
+from matcher_api.db.followup import (
+    FOLLOWUP_TABLES,
+    CaseFollowUpRow,
+    FollowUpActionRow,
+    followups,
+    purge_followups,
+    save_followup,
+    set_action_status,
+)
 from matcher_api.db.jobs import (
     active_job,
     case_list,
@@ -74,6 +83,7 @@ from matcher_api.db.uploads import (
 __all__ = [
     "COORDINATOR",
     "COORDINATOR_TOKEN_KEY",
+    "FOLLOWUP_TABLES",
     "JOB_ACTIVE",
     "KEY_CHECK_MAX",
     "MIGRATIONS_DIR",
@@ -83,6 +93,8 @@ __all__ = [
     "AgencyScope",
     "AuditEvent",
     "Base",
+    "CaseFollowUpRow",
+    "FollowUpActionRow",
     "MatchJob",
     "Round",
     "RoundResult",
@@ -100,6 +112,7 @@ __all__ = [
     "downgrade_database",
     "ensure_coordinator_token",
     "fail_interrupted_jobs",
+    "followups",
     "get_round",
     "latest_job",
     "list_audit",
@@ -109,6 +122,7 @@ __all__ = [
     "own_results",
     "own_upload",
     "purge_expired",
+    "purge_followups",
     "purge_round",
     "queue_match",
     "record_audit",
@@ -117,7 +131,9 @@ __all__ = [
     "round_agencies",
     "round_row_counts",
     "round_uploads",
+    "save_followup",
     "session_factory",
+    "set_action_status",
     "set_job_status",
     "store_results",
     "stored_coordinator_hash",

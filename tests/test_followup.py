@@ -110,3 +110,15 @@ def test_analysis_refuses_a_list_without_dates() -> None:
             ),
             ["skola"],
         )
+
+
+def test_hashed_file_header_carries_the_list_kind_with_signals_by_default() -> None:
+    from pydantic import ValidationError
+
+    from matcher.steward.hashed_file import HashedFileHeader
+
+    base = {"round_id": "r", "agency": "skola", "key_check": "ab", "row_count": 0}
+    assert HashedFileHeader(**base).list_kind == "signals"
+    assert HashedFileHeader(**base, list_kind="outcomes").list_kind == "outcomes"
+    with pytest.raises(ValidationError):
+        HashedFileHeader(**base, list_kind="names")

@@ -148,3 +148,10 @@ def test_report_analysis_from_parquet(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "c00" not in (tmp_path / "an" / "analysis.json").read_text()
+
+
+def test_demo_analysis_shows_aggregates_only(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["demo", "--analysis", "--children", "1000", "--keep", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "commonest paths" in res.output and "c00" not in res.output
+    assert (tmp_path / "analysis_lead_time.png").exists()

@@ -65,8 +65,13 @@ def demo_command(
         None, "--keep", help="Keep every file (exports, hashed files, maps, meeting lists) here."
     ),
     show: int = typer.Option(6, "--show", help="Meeting-list rows printed per agency."),
+    analysis: bool = typer.Option(False, "--analysis", help="Show an analysis round instead."),
 ) -> None:
     """Run a whole matching round on synthetic agencies and show what every role gets."""
+    if analysis:  # the retrospective analysis round (issue 10), in matcher report
+        from matcher_cli.commands.report import analysis_demo
+
+        return analysis_demo(children=children, seed=seed, keep=keep)
     with reported_errors():
         from matcher_cli.demo import run_demo
 

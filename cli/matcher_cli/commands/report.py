@@ -75,3 +75,46 @@ def analysis(
 def register(app: typer.Typer) -> None:
     """Attach `matcher report ...`."""
     app.add_typer(report_app, name="report")
+
+
+def analysis_demo(*, children: int, seed: int, keep: Path | None) -> None:
+    """`matcher demo --analysis`: synthetic five-year histories, linked, and their statistics."""
+    import tempfile
+
+    from rich.table import Table
+
+    from matcher.evaluation.synth_histories import histories
+    from matcher.followup.analysis import AnalysisInput, analyse
+    from matcher.followup.outputs import analysis_charts, write_json
+
+    with reported_errors():
+        h = histories(children=max(children, 1000) * 5, seed=seed)
+        res = analyse(AnalysisInput(h.signals, h.outcomes), h.agencies)
+        console.print(
+            f"analysis round: {h.signals.height:,} historic signals from {len(h.agencies)} "
+            f"agencies, an outcome list (placements); only aggregates come back"
+        )
+        table = Table("", "with the outcome", "2+ agencies, no outcome", title="earlier signals")
+        for group_key, label in (("children", "children"), ("two_or_more_agencies", "2+ agencies")):
+            table.add_row(label, str(res["outcome"][group_key]), str(res["comparison"][group_key]))
+        for a in h.agencies:
+            table.add_row(
+                f"signal at {a}",
+                str(res["outcome"]["signal_at"][a]),
+                str(res["comparison"]["signal_at"][a]),
+            )
+        console.print(table)
+        q = res["outcome"]["months_quartiles"]
+        console.print(
+            f"months from first signal to outcome: median {q['median']}, "
+            f"quartiles {q['q1']}-{q['q3']}"
+        )
+        orders = Table("order of first signals", "children", title="commonest paths to the outcome")
+        for row in res["outcome"]["orders"][:6]:
+            orders.add_row(row["order"], str(row["children"]))
+        console.print(orders)
+        out = keep or Path(tempfile.mkdtemp(prefix="matcher-analysis-"))
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(res, out / "analysis.json")
+        charts = analysis_charts(res, out)
+        console.print(f"analysis.json and {len(charts)} charts in {out}")

@@ -115,13 +115,13 @@ def follow_ups(
             agencies = tuple(sorted(rng.choice(codes, n, replace=False).tolist()))
             meeting = rdate + timedelta(days=int(rng.gamma(2.0, 12.0)))
             actions = []
-            for _ in range(int(rng.integers(0, 4))):
+            for _ in range(int(rng.integers(0, 3))):
                 due = meeting + timedelta(days=int(rng.integers(14, 90)))
                 status = ActionStatus(
-                    rng.choice([s.value for s in ActionStatus], p=[0.2, 0.2, 0.5, 0.1])
+                    rng.choice([s.value for s in ActionStatus], p=[0.1, 0.15, 0.7, 0.05])
                 )
                 done = (
-                    due + timedelta(days=int(rng.integers(-20, 15)))
+                    due + timedelta(days=int(rng.integers(-40, 10)))
                     if status is ActionStatus.DONE
                     else None
                 )

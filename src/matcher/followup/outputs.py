@@ -162,7 +162,11 @@ def analysis_charts(result: dict[str, Any], out_dir: Path) -> list[Path]:
     fig.savefig(paths[-1], dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    orders = [o for o in result["outcome"]["orders"] if isinstance(o["children"], int)][::-1]
+    orders = [
+        o
+        for o in result["outcome"]["orders"]
+        if isinstance(o["children"], int) and o["order"] != "(other orders)"
+    ][::-1]
     ax.barh([o["order"] for o in orders], [o["children"] for o in orders])
     ax.set_xlabel("children with the outcome")
     ax.set_title("Commonest orders of first signals before the outcome")

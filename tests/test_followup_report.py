@@ -7,6 +7,9 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from matcher.evaluation.synth_histories import follow_ups, histories
 from matcher.followup.analysis import AnalysisInput, analyse
 from matcher.followup.outputs import (
@@ -57,3 +60,24 @@ def test_analysis_charts_and_json_carry_no_keys(tmp_path: Path) -> None:
     assert len(charts) == 3 and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
     text = write_json(res, tmp_path / "a.json").read_text()
     assert "c00" not in text
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.sets(st.integers(0, 3), min_size=1),
+    st.sets(st.integers(0, 3), min_size=1),
+)
+def test_overlapping_round_reports_are_parts_of_one_safe_publication(
+    seed: int, first: set[int], second: set[int]
+) -> None:
+    cases = follow_ups(rounds=4, cases_per_round=12, seed=seed)
+    ids = sorted({c.round_id for c in cases})
+    full = follow_up_report(cases)
+    for chosen in (first, second):
+        part = follow_up_report(cases, show_rounds=[ids[i] for i in chosen])
+        assert part["rounds"] == [ids[i] for i in sorted(chosen)]
+        for name, grid in part["tables"].items():
+            assert "total" not in grid
+            for r, row in grid.items():
+                assert row == full["tables"][name][r]

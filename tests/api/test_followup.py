@@ -154,3 +154,23 @@ def test_stored_rows_hold_only_codes_and_dates_and_go_with_the_round(
         assert conn.execute(select(db.CaseFollowUpRow.__table__)).all() == []
         assert conn.execute(select(db.FollowUpActionRow.__table__)).all() == []
     engine.dispose()
+
+
+def test_reports_over_overlapping_rounds_show_the_same_cells(api: Api) -> None:
+    first, _ = _setup(api)
+    second, _ = api.create_round()
+    for k in range(7):
+        r = api.client.put(
+            f"/rounds/{second}/followup/S{k}",
+            json=_body(["skola", "polis"], [_act("skola")]),
+            headers=api.coordinator,
+        )
+        assert r.status_code == 200
+    c = api.coordinator
+    both = api.client.get(f"/followup/report?rounds={first}&rounds={second}", headers=c).json()
+    one = api.client.get(f"/followup/report?rounds={second}", headers=c).json()
+    assert one["rounds"] == [second]
+    for name, grid in one["tables"].items():
+        assert "total" not in grid and grid[second] == both["tables"][name][second]
+    r = api.client.get("/followup/report?rounds=nowhere", headers=c)
+    assert r.status_code == 422

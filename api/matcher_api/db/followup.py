@@ -114,6 +114,15 @@ def followups(
     return visible_to(_load(session, round_ids), None if scope is None else scope.label)
 
 
+def followup_rounds(session: Session) -> list[str]:
+    """Every round that has follow-up records (the population one report ledger covers)."""
+    return list(
+        session.scalars(
+            select(CaseFollowUpRow.round_id).distinct().order_by(CaseFollowUpRow.round_id)
+        )
+    )
+
+
 def save_followup(
     session: Session, case: CaseFollowUp, action_types: tuple[str, ...] = DEFAULT_ACTION_TYPES
 ) -> None:

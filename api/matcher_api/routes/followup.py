@@ -226,10 +226,17 @@ def followup_report(
     rounds: Annotated[list[str], Query(min_length=1, max_length=100)],
     within_days: Annotated[int, Query(ge=0, le=365)] = 30,
 ) -> FollowUpReportPublic:
-    """Coordinator: the suppressed follow-up report over the rounds named (JSON)."""
-    cases = db.followups(session, rounds, None)
-    if not cases:
+    """Coordinator: the suppressed follow-up report, the rows of the rounds named (JSON)."""
+    # Suppression is decided over every round with follow-up, then only the rounds asked for
+    # are shown: two overlapping reports are parts of one safe publication.
+    cases = db.followups(session, db.followup_rounds(session), None)
+    if not any(c.round_id in rounds for c in cases):
         raise UnprocessableError("no follow-up recorded in these rounds", reason="empty")
     return FollowUpReportPublic.model_validate(
-        follow_up_report(cases, within_days=within_days, threshold=settings.small_count_threshold)
+        follow_up_report(
+            cases,
+            within_days=within_days,
+            threshold=settings.small_count_threshold,
+            show_rounds=rounds,
+        )
     )

@@ -34,8 +34,12 @@ def followup(
             hi = date.fromisoformat(end) if end else date.max
         except ValueError:
             raise ConfigError("not a YYYY-MM-DD date", column="--from/--to") from None
+        cases = _load(path)
+        shown = sorted({c.round_id for c in period_cases(cases, lo, hi)})
+        # Suppression over the whole file, then the period's rounds: reports over overlapping
+        # periods are parts of one safe publication.
         rep = follow_up_report(
-            period_cases(_load(path), lo, hi), within_days=within_days, threshold=threshold
+            cases, within_days=within_days, threshold=threshold, show_rounds=shown
         )
         out.mkdir(parents=True, exist_ok=True)
         write_json(rep, out / "report.json")

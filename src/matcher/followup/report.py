@@ -53,8 +53,14 @@ def follow_up_report(
     records: Mapping[tuple[str, str], int] | None = None,
     within_days: int = 30,
     threshold: int = 5,
+    show_rounds: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Suppressed tables and time quantiles for the cases' rounds; JSON-ready, no case ids."""
+    """Suppressed tables and time quantiles for the cases' rounds; JSON-ready, no case ids.
+
+    With ``show_rounds``, suppression is decided over all of ``cases`` and only those rounds'
+    rows are returned (no total row): any number of such reports, overlapping or not, are then
+    all parts of one safe publication, so none can be subtracted from another to expose a count.
+    """
     rounds = sorted({c.round_id for c in cases})
     combos = sorted({"+".join(sorted(c.agencies)) for c in cases})
     sizes = sorted({len(c.agencies) for c in cases})
@@ -121,6 +127,12 @@ def follow_up_report(
         ]
         times["signal_to_meeting_days"][r] = _days(to_meeting, threshold)
         times["signal_to_first_action_days"][r] = _days(firsts, threshold)
+    if show_rounds is not None:
+        keep = [r for r in rounds if r in set(show_rounds)]
+        tables = {n: {r: g[r] for r in keep if r in g} for n, g in tables.items()}
+        shares = {i: {r: v[r] for r in keep} for i, v in shares.items()}
+        times = {m: {r: v[r] for r in keep} for m, v in times.items()}
+        rounds = keep
     return {
         "threshold": threshold,
         "within_days": within_days,

@@ -122,3 +122,54 @@ def test_hashed_file_header_carries_the_list_kind_with_signals_by_default() -> N
     assert HashedFileHeader(**base, list_kind="outcomes").list_kind == "outcomes"
     with pytest.raises(ValidationError):
         HashedFileHeader(**base, list_kind="names")
+
+
+def test_analysis_from_hashed_files_matches_the_keyed_analysis() -> None:
+    from matcher.followup.analysis import analyse_hashed
+    from matcher.steward.hashed_file import (
+        EncodingParams,
+        HashedFile,
+        HashedFileHeader,
+    )
+
+    h = histories(children=1500, seed=7, agencies=3)
+    token = {k: i + 1 for i, k in enumerate(h.signals["key"].unique(maintain_order=True))}
+    for k in h.outcomes["key"]:
+        token.setdefault(k, len(token) + 1)
+
+    def hashed(frame: pl.DataFrame, agency: str, kind: str) -> HashedFile:
+        n = frame.height
+        body = pl.DataFrame(
+            {
+                "ref": [f"r{kind[0]}{i}" for i in range(n)],
+                "agency": [agency] * n,
+                "signal": ["x"] * n,
+                "signal_date": frame["date"],
+                "id_token": [token[k] for k in frame["key"]],
+                "name_tokens": [[]] * n,
+                "block_tokens": [[]] * n,
+                "bloom": [None] * n,
+            },
+            schema_overrides={
+                "name_tokens": pl.List(pl.UInt64),
+                "block_tokens": pl.List(pl.UInt64),
+                "id_token": pl.UInt64,
+                "bloom": pl.Binary,
+            },
+        )
+        header = HashedFileHeader(
+            round_id="a", agency=agency, key_check="00", row_count=n,
+            token_kinds=["pnr"], encoding=EncodingParams(), list_kind=kind,
+        )  # fmt: skip
+        return HashedFile(header=header, frame=body)
+
+    files = [hashed(h.signals.filter(pl.col("agency") == a), a, "signals") for a in h.agencies] + [
+        hashed(h.outcomes, "placering", "outcomes")
+    ]
+    via_files = analyse_hashed(files)
+    direct = analyse(AnalysisInput(h.signals, h.outcomes), sorted(h.agencies))
+    assert via_files["outcome"]["signal_at"] == direct["outcome"]["signal_at"]
+    assert via_files["outcome"]["months_histogram"] == direct["outcome"]["months_histogram"]
+    assert via_files["comparison"]["children"] == direct["comparison"]["children"]
+    with pytest.raises(ConfigError):
+        analyse_hashed(files[:-1])

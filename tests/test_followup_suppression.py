@@ -89,3 +89,14 @@ def test_a_lone_small_cell_takes_a_partner_in_row_and_column() -> None:
     table = {c.label: c for c in cross_table(ledger, [0, 1], [0, 1])}
     assert table[(0, 0)].shown(THRESHOLD) == "<5"
     assert sum(1 for c in table.values() if c.suppressed) >= 4
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.data())
+def test_the_pattern_does_not_depend_on_atom_order(rows: int, cols: int, data) -> None:
+    values = data.draw(st.lists(counts, min_size=rows * cols, max_size=rows * cols))
+    atoms = [((r, c), values[r * cols + c]) for r in range(rows) for c in range(cols)]
+    shuffled = data.draw(st.permutations(atoms))
+    first = cross_table(Ledger(dict(atoms), THRESHOLD), list(range(rows)), list(range(cols)))
+    second = cross_table(Ledger(dict(shuffled), THRESHOLD), list(range(rows)), list(range(cols)))
+    assert [c.shown(THRESHOLD) for c in first] == [c.shown(THRESHOLD) for c in second]

@@ -19,6 +19,7 @@ import polars as pl
 
 from matcher.errors import ConfigError
 from matcher.followup.suppression import Ledger
+from matcher.steward.hashed_file import HashedFile
 
 MONTH_BINS: tuple[int, ...] = (0, 3, 6, 12, 24, 36, 48, 60)
 """Lower edges (months) of the lead-time histogram; the last bin is open-ended."""
@@ -194,3 +195,43 @@ def analyse(
             else "first signal to a second agency",
         }
     return out
+
+
+def analysis_input(files: Sequence[HashedFile], clusters: pl.DataFrame) -> AnalysisInput:
+    """Signals and outcomes keyed by linked cluster, from a round's hashed files and clusters.
+
+    A file is an outcome list when its header says ``list_kind = "outcomes"``; records without a
+    date are left out (nothing to order them by).
+    """
+    kinds = {f.header.list_kind for f in files}
+    if kinds != {"signals", "outcomes"}:
+        raise ConfigError(
+            "an analysis needs signal lists and at least one outcome list", reason="list_kind"
+        )
+    frames = [
+        f.frame.select("agency", "ref", pl.col("signal_date").alias("date")).with_columns(
+            pl.lit(f.header.list_kind).alias("kind")
+        )
+        for f in files
+    ]
+    records = (
+        pl.concat(frames)
+        .join(clusters.select("agency", "ref", "cluster_id"), on=["agency", "ref"], how="inner")
+        .filter(pl.col("date").is_not_null())
+        .select(pl.col("cluster_id").alias("key"), "agency", "date", "kind")
+    )
+    signals = records.filter(pl.col("kind") == "signals").drop("kind")
+    outcomes = records.filter(pl.col("kind") == "outcomes").select("key", "date")
+    return AnalysisInput(signals, outcomes)
+
+
+def analyse_hashed(
+    files: Sequence[HashedFile], *, threshold: int = 5, top_orders: int = 10
+) -> dict[str, Any]:
+    """Link an analysis round's hashed files and return its aggregated statistics only."""
+    from matcher.linkage.linkage import link
+
+    result = link(files)
+    data = analysis_input(files, result.clusters)
+    agencies = sorted({f.header.agency for f in files if f.header.list_kind == "signals"})
+    return analyse(data, agencies, threshold=threshold, top_orders=top_orders)

@@ -62,6 +62,9 @@ class Ledger:
             raise ConfigError("the suppression threshold must be at least 1", reason="threshold")
         if any(v < 0 for v in self.atoms.values()):
             raise ConfigError("atom counts cannot be negative", reason="atoms")
+        # A fixed atom order: the same data must always give the same pattern, or two requests
+        # for one report could withhold different cells and together show everything.
+        self.atoms = dict(sorted(self.atoms.items(), key=lambda kv: repr(kv[0])))
         self._index = {a: i for i, a in enumerate(a for a, v in self.atoms.items() if v > 0)}
 
     def _small(self, value: int) -> bool:

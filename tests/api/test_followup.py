@@ -174,3 +174,71 @@ def test_reports_over_overlapping_rounds_show_the_same_cells(api: Api) -> None:
         assert "total" not in grid and grid[second] == both["tables"][name][second]
     r = api.client.get("/followup/report?rounds=nowhere", headers=c)
     assert r.status_code == 422
+
+
+def _outcome_bytes(round_id: str, agency: str, people: list[int], day: str) -> bytes:
+    import secrets
+    from datetime import date
+
+    import polars as pl
+
+    from matcher.steward.hashed_file import EncodingParams, HashedFileHeader, to_bytes
+    from tests.api.factories import KEY_CHECK
+
+    n = len(people)
+    frame = pl.DataFrame(
+        {
+            "ref": [secrets.token_urlsafe(9) for _ in range(n)],
+            "agency": [agency] * n,
+            "signal": ["placering"] * n,
+            "signal_date": [date.fromisoformat(day)] * n,
+            "id_token": people,
+            "name_tokens": [[]] * n,
+            "block_tokens": [[]] * n,
+            "bloom": [None] * n,
+        },
+        schema_overrides={
+            "name_tokens": pl.List(pl.UInt64),
+            "block_tokens": pl.List(pl.UInt64),
+            "id_token": pl.UInt64,
+            "bloom": pl.Binary,
+        },
+    )
+    header = HashedFileHeader(
+        round_id=round_id, agency=agency, key_check=KEY_CHECK, row_count=n,
+        token_kinds=["pnr"], encoding=EncodingParams(bits=1024), list_kind="outcomes",
+    )  # fmt: skip
+    return to_bytes(header, frame)
+
+
+def test_analysis_round_returns_aggregates_only(api: Api) -> None:
+    from datetime import date
+
+    from tests.api.factories import hashed_bytes
+
+    round_id, tokens = api.create_round(agencies=("skola", "polis", "placering"))
+    people = list(range(1, 41))
+    skola = hashed_bytes(round_id, "skola", people, signal_date=date(2024, 1, 10))
+    polis = hashed_bytes(round_id, "polis", people[:30], signal_date=date(2024, 6, 1))
+    outcome = _outcome_bytes(round_id, "placering", people[:20], "2025-03-01")
+    for label, content in (("skola", skola), ("polis", polis), ("placering", outcome)):
+        assert api.upload(round_id, tokens[label], content).status_code in (200, 201)
+    r = api.client.post(f"/rounds/{round_id}/analysis", headers=api.coordinator)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["outcome"]["children"] == 20 and body["comparison"]["children"] == 10
+    assert body["outcome"]["signal_at"] == {"polis": 20, "skola": 20}
+    assert "ref" not in r.text and "case_id" not in r.text
+    agency = api.client.post(f"/rounds/{round_id}/analysis", headers=bearer(tokens["skola"]))
+    assert agency.status_code == 403
+
+
+def test_analysis_without_an_outcome_list_is_422(api: Api) -> None:
+    from tests.api.factories import hashed_bytes
+
+    round_id, tokens = api.create_round()
+    assert api.upload(
+        round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1, 2])
+    ).status_code in (200, 201)
+    r = api.client.post(f"/rounds/{round_id}/analysis", headers=api.coordinator)
+    assert r.status_code == 422, r.text

@@ -130,6 +130,29 @@ class FollowUpReportPublic(BaseModel):
     note: str
 
 
+class AnalysisGroupPublic(BaseModel):
+    """One group's aggregates: '<N' below the threshold, 'x' withheld to protect one."""
+
+    children: int | str
+    signal_at: dict[str, int | str]
+    two_or_more_agencies: int | str
+    months_histogram: dict[str, int | str]
+    months_quartiles: dict[str, int | float | str | None]
+    months_quartiles_per_agency: dict[str, dict[str, int | float | str | None]]
+    orders: list[dict[str, int | str]]
+    measure: str
+
+
+class AnalysisPublic(BaseModel):
+    """Aggregated statistics of an analysis round: never a case, key or list of children."""
+
+    threshold: int
+    agencies: list[str]
+    bins_months: list[str]
+    outcome: AnalysisGroupPublic
+    comparison: AnalysisGroupPublic
+
+
 def _public(case: CaseFollowUp) -> FollowUpPublic:
     from matcher.followup.codec import case_to_dict
 
@@ -240,3 +263,22 @@ def followup_report(
             show_rounds=rounds,
         )
     )
+
+
+@router.post("/rounds/{round_id}/analysis", response_model=AnalysisPublic)
+def round_analysis(
+    round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> AnalysisPublic:
+    """Coordinator: link the round's signal lists and outcome list, return aggregates only."""
+    from matcher.followup.analysis import analyse_hashed
+    from matcher.steward.hashed_file import read_hashed
+
+    files = [read_hashed(content) for _, _, content in db.load_uploads(session, round_row.id)]
+    if not files:
+        raise UnprocessableError("no uploads in this round yet", reason="empty")
+    result = analyse_hashed(files, threshold=settings.small_count_threshold)
+    db.record_audit(
+        session, actor=db.COORDINATOR, action="analysis.read", round_id=round_row.id, now=now
+    )
+    session.commit()
+    return AnalysisPublic.model_validate(result)

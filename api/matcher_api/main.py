@@ -31,6 +31,7 @@ from matcher_api.deps import Services
 from matcher_api.errors import ApiError
 from matcher_api.jobs import MatchRunner
 from matcher_api.routes import admin, results, rounds, uploads
+from matcher_api.routes import followup as followup_routes
 from matcher_api.schemas import ErrorPublic
 from matcher_api.security import hash_token
 from matcher_api.settings import Settings, get_settings
@@ -214,6 +215,7 @@ def create_app(
     app.state.services = services
     for module in (admin, rounds, uploads, results):
         app.include_router(module.router)
+    app.include_router(followup_routes.router)
     _install_error_handlers(app)
     mount_pages(app)  # the web pages under /web (matcher_api.web)
     return app

@@ -40,6 +40,8 @@ COMMAND_MODULES: list[str] = [
     "synth",
     "evaluate",
     "demo",
+    "case",
+    "report",
 ]
 
 

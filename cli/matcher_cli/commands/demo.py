@@ -70,8 +70,13 @@ def demo_command(
     serve: bool = typer.Option(
         False, "--serve", help="Keep the service and its web pages running until Ctrl-C."
     ),
+    analysis: bool = typer.Option(False, "--analysis", help="Show an analysis round instead."),
 ) -> None:
     """Run a whole matching round on synthetic agencies and show what every role gets."""
+    if analysis:  # the retrospective analysis round (issue 10), in matcher report
+        from matcher_cli.commands.report import analysis_demo
+
+        return analysis_demo(children=children, seed=seed, keep=keep)
     with reported_errors():
         require_extra("server", what="matcher demo")
         from matcher_cli.demo import run_demo

@@ -84,12 +84,12 @@ def synth_command(
     for column in ("agency", "file", "format", "rows", "mapping"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for name, path in result.files.items():
-        profile = config.profiles[name]
+        agency = config.profiles[name]
         if path.suffix == ".xlsx":
             kind = "Excel, title row"
         else:
-            encoding = "utf-8" if profile.file_format == "xlsx" else profile.encoding
-            kind = f"CSV {encoding} '{profile.delimiter}'"
+            encoding = "utf-8" if agency.file_format == "xlsx" else agency.encoding
+            kind = f"CSV {encoding} '{agency.delimiter}'"
         table.add_row(name, path.name, kind, f"{result.rows[name]:,}", f"{name}.mapping.toml")
     console.print(table)
     console.print(

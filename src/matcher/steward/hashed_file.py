@@ -26,7 +26,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import polars as pl
@@ -91,6 +91,9 @@ class HashedFileHeader(BaseModel):
     )
     encoding: EncodingParams = Field(default_factory=EncodingParams)
     matcher_version: str = "0"
+    list_kind: Literal["signals", "outcomes"] = Field(
+        "signals", description="a signal list, or an outcome list of an analysis round (issue 10)"
+    )
 
 
 class HashedFile(BaseModel):

@@ -1,0 +1,198 @@
+"""Follow-up storage: one row per case's activity list and one per agreed action.
+
+Only categories, agency labels and dates are stored (no free text, no refs, no personal data).
+Access is enforced here, once: the coordinator (``scope=None``) sees and edits everything of a
+round; an agency scope sees only cases its agency is part of and only its own actions, and may
+change only the status of those actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from matcher.errors import ConfigError
+from matcher.followup.model import (
+    DEFAULT_ACTION_TYPES,
+    Action,
+    ActionStatus,
+    CaseFollowUp,
+    LadderStep,
+    Outcome,
+    check_action,
+    update_action,
+    visible_to,
+)
+from matcher_api.db.models import AgencyScope, Base
+from matcher_api.errors import ForbiddenError, NotFoundError, UnprocessableError
+
+
+class CaseFollowUpRow(Base):
+    """A case's follow-up record in a round: dates and categories only."""
+
+    __tablename__ = "case_followups"
+    round_id: Mapped[str] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agencies: Mapped[str] = mapped_column(String(400))
+    round_date: Mapped[date] = mapped_column(Date)
+    earliest_signal: Mapped[date | None] = mapped_column(Date, nullable=True)
+    meeting_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    step: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    follow_up_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
+class FollowUpActionRow(Base):
+    """One agreed action of a case: type, responsible agency label, due date, status."""
+
+    __tablename__ = "followup_actions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["round_id", "case_id"],
+            ["case_followups.round_id", "case_followups.case_id"],
+            ondelete="CASCADE",
+        ),
+    )
+    round_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_type: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(64))
+    due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+FOLLOWUP_TABLES: tuple[type[Base], ...] = (FollowUpActionRow, CaseFollowUpRow)
+"""Round-scoped follow-up tables, children first, for purging with the round."""
+
+
+def _to_model(row: CaseFollowUpRow, actions: list[FollowUpActionRow]) -> CaseFollowUp:
+    return CaseFollowUp(
+        case_id=row.case_id,
+        round_id=row.round_id,
+        round_date=row.round_date,
+        agencies=tuple(row.agencies.split(",")),
+        earliest_signal=row.earliest_signal,
+        meeting_date=row.meeting_date,
+        step=None if row.step is None else LadderStep(row.step),
+        actions=tuple(
+            Action(a.action_type, a.agency, a.due, ActionStatus(a.status), a.done_on)
+            for a in sorted(actions, key=lambda a: a.position)
+        ),
+        follow_up_date=row.follow_up_date,
+        outcome=Outcome(row.outcome),
+    )
+
+
+def _load(session: Session, round_ids: list[str]) -> list[CaseFollowUp]:
+    rows = session.scalars(
+        select(CaseFollowUpRow)
+        .where(CaseFollowUpRow.round_id.in_(round_ids))
+        .order_by(CaseFollowUpRow.round_id, CaseFollowUpRow.case_id)
+    ).all()
+    acts = session.scalars(
+        select(FollowUpActionRow).where(FollowUpActionRow.round_id.in_(round_ids))
+    ).all()
+    by_case: dict[tuple[str, str], list[FollowUpActionRow]] = {}
+    for a in acts:
+        by_case.setdefault((a.round_id, a.case_id), []).append(a)
+    return [_to_model(r, by_case.get((r.round_id, r.case_id), [])) for r in rows]
+
+
+def followups(
+    session: Session, round_ids: list[str], scope: AgencyScope | None
+) -> list[CaseFollowUp]:
+    """The rounds' activity lists as ``scope`` may see them (``None``: the coordinator)."""
+    if scope is not None and round_ids != [scope.round_id]:
+        raise ForbiddenError("this token belongs to another round", reason="wrong_round")
+    return visible_to(_load(session, round_ids), None if scope is None else scope.label)
+
+
+def followup_rounds(session: Session) -> list[str]:
+    """Every round that has follow-up records (the population one report ledger covers)."""
+    return list(
+        session.scalars(
+            select(CaseFollowUpRow.round_id).distinct().order_by(CaseFollowUpRow.round_id)
+        )
+    )
+
+
+def save_followup(
+    session: Session, case: CaseFollowUp, action_types: tuple[str, ...] = DEFAULT_ACTION_TYPES
+) -> None:
+    """Coordinator: create or replace a case's follow-up and its actions (validated first)."""
+    try:
+        for a in case.actions:
+            check_action(a, case, action_types)
+    except ConfigError as exc:
+        raise UnprocessableError(str(exc), reason="invalid_action") from None
+    session.execute(
+        delete(FollowUpActionRow).where(
+            FollowUpActionRow.round_id == case.round_id, FollowUpActionRow.case_id == case.case_id
+        )
+    )
+    session.merge(
+        CaseFollowUpRow(
+            round_id=case.round_id,
+            case_id=case.case_id,
+            agencies=",".join(case.agencies),
+            round_date=case.round_date,
+            earliest_signal=case.earliest_signal,
+            meeting_date=case.meeting_date,
+            step=None if case.step is None else str(case.step),
+            follow_up_date=case.follow_up_date,
+            outcome=str(case.outcome),
+        )
+    )
+    session.flush()
+    for i, a in enumerate(case.actions):
+        session.add(
+            FollowUpActionRow(
+                round_id=case.round_id,
+                case_id=case.case_id,
+                position=i,
+                action_type=a.action_type,
+                agency=a.agency,
+                due=a.due,
+                status=str(a.status),
+                done_on=a.done_on,
+            )
+        )
+
+
+def set_action_status(
+    session: Session,
+    round_id: str,
+    case_id: str,
+    position: int,
+    scope: AgencyScope | None,
+    status: ActionStatus,
+    today: date,
+) -> CaseFollowUp:
+    """Change one action's status; an agency only its own action on its own case (else 404)."""
+    cases = [c for c in followups(session, [round_id], None) if c.case_id == case_id]
+    label = None if scope is None else scope.label
+    if not cases or (label is not None and label not in cases[0].agencies):
+        raise NotFoundError("no such case in this round")
+    try:
+        new = update_action(cases[0], position, label, status, today)
+    except ConfigError:
+        raise NotFoundError("no such action for this caller") from None
+    row = session.get(FollowUpActionRow, (round_id, case_id, position))
+    assert row is not None
+    row.status = str(new.actions[position].status)
+    row.done_on = new.actions[position].done_on
+    mine = visible_to([new], label)[0]
+    return replace(mine)
+
+
+def purge_followups(session: Session, round_id: str) -> None:
+    """Delete a round's follow-up rows (with the round, on expiry or on request)."""
+    for table in FOLLOWUP_TABLES:
+        session.execute(delete(table).where(table.round_id == round_id))  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Follow-up after the meeting: activity list per case, reports over rounds, analysis round."""

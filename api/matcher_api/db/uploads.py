@@ -19,7 +19,7 @@ from matcher.errors import KeyMismatchError
 from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import upload_cache
-from matcher_api.db.jobs import active_job
+from matcher_api.db.jobs import active_job, mark_stale
 from matcher_api.db.models import (
     KEY_CHECK_MAX,
     Agency,
@@ -86,6 +86,7 @@ def replace_upload(
     session.execute(delete(Upload).where(Upload.agency_id == scope.agency_id))
     stale = session.execute(delete(AgencyResult).where(AgencyResult.round_id == scope.round_id))
     session.execute(delete(RoundResult).where(RoundResult.round_id == scope.round_id))
+    mark_stale(session, scope.round_id)
     upload = Upload(
         round_id=scope.round_id,
         agency_id=scope.agency_id,

@@ -172,14 +172,14 @@ def check_lengths(frame: pl.DataFrame) -> None:
     """Refuse over-long strings and lists before any check hashes or copies them (the decoded
     values are views: measuring their lengths touches no content)."""
     for name, most in MAX_VALUE_BYTES.items():
-        if name in frame.columns and frame.height:
+        if name in frame.columns and frame.height and frame.schema[name] == pl.Utf8:
             longest = frame[name].str.len_bytes().max()
             if isinstance(longest, int) and longest > most:
                 raise UnprocessableError(
                     f"column {name} holds values longer than {most} bytes", reason="value_length"
                 )
     for name in ("name_tokens", "block_tokens"):
-        if name in frame.columns and frame.height:
+        if name in frame.columns and frame.height and isinstance(frame.schema[name], pl.List):
             longest = frame[name].list.len().max()
             if isinstance(longest, int) and longest > MAX_LIST_LENGTH:
                 raise UnprocessableError(

@@ -206,7 +206,7 @@ def test_slow_clients_leave_health_and_other_agencies_unaffected(
     }
     with serve(tmp_path, database_url, **settings) as service:
         round_id, tokens = _round(service)
-        slow = [_slow_upload(service, round_id, tokens["skola"], 100_000) for _ in range(12)]
+        slow = [_slow_upload(service, round_id, tokens["skola"], 100_000) for _ in range(20)]
         try:
             time.sleep(1.0)  # every slow client has been authenticated and is streaming
             started = time.monotonic()

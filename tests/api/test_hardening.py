@@ -174,3 +174,29 @@ def test_a_generated_token_goes_to_a_private_file_never_to_the_log(
     with TestClient(app) as client:
         assert client.get("/rounds", headers=bearer(token)).status_code == 200
     app.state.services.engine.dispose()
+
+
+def test_every_request_has_a_server_side_time_limit() -> None:
+    import asyncio
+
+    import anyio
+    from starlette.types import Message, Receive, Scope, Send
+
+    from matcher_api.limits import TimeLimitMiddleware
+
+    async def stuck(scope: Scope, receive: Receive, send: Send) -> None:
+        await asyncio.sleep(30)
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    started = time.monotonic()
+    anyio.run(TimeLimitMiddleware(stuck, 0.2), {"type": "http"}, receive, send)
+    assert time.monotonic() - started < 5
+    assert sent[0]["status"] == 503
+    assert b'"reason": "timeout"' in sent[1]["body"]

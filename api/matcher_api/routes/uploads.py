@@ -37,6 +37,7 @@ from matcher_api.errors import (
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+BODY_PAUSE_SECONDS = 30.0  # callers that do not pass the service's setting
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -56,7 +57,7 @@ UPLOAD_BODY = {
 }
 
 
-async def read_body(request: Request, limit: int, pause: float) -> bytes:
+async def read_body(request: Request, limit: int, pause: float = BODY_PAUSE_SECONDS) -> bytes:
     """The whole request body, refused with 413 as soon as it exceeds ``limit`` bytes and with
     408 when the client pauses longer than ``pause`` seconds between two parts of it."""
     declared = request.headers.get("content-length", "")
@@ -140,7 +141,7 @@ def store_upload(
     scope: db.AgencyScope,
     content: bytes,
     timings: dict[str, float],
-    limits: UploadLimits,
+    limits: UploadLimits | None = None,
     deadline: float = math.inf,
 ) -> UploadPublic:
     """Validate a hashed file and replace the agency's upload in one transaction.
@@ -150,8 +151,10 @@ def store_upload(
     writes the file's bytes to the database, and the transaction commits only if both succeed
     and the request's time limit (monotonic ``deadline``) has not passed. As before, a bad file
     is reported before a conflict with the round. A refused file's memory is given back.
+    ``limits`` default to the service's settings (empty files refused).
     """
     started = time.perf_counter()
+    limits = limits or upload_limits(services, allow_empty=False)
     try:
         header = read_header(content)
         check_footer(content, header, limits)

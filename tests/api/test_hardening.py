@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from matcher_api import db
 from matcher_api.jobs import match_round
@@ -200,3 +201,51 @@ def test_every_request_has_a_server_side_time_limit() -> None:
     assert time.monotonic() - started < 5
     assert sent[0]["status"] == 503
     assert b'"reason": "timeout"' in sent[1]["body"]
+
+
+def test_two_racing_first_uploads_with_different_keys_cannot_both_be_stored(api: Api) -> None:
+    """The round's key check value is fixed by exactly one first upload (a database row keyed
+    by the round), not by a check-then-insert that two racing uploads both pass."""
+    import threading
+
+    from matcher.steward.hashed_file import read_header
+
+    round_id, tokens = api.create_round()
+    factory = api.app.state.services.factory
+    with factory() as session:
+        scopes = {
+            a.label: db.AgencyScope(round_id=round_id, agency_id=a.id, label=a.label)
+            for a in db.round_agencies(session, round_id)
+        }
+    first_in = threading.Event()
+    outcome: dict[str, str] = {}
+
+    def upload(agency: str, key_check: str, hold: bool) -> None:
+        content = hashed_bytes(round_id, agency, [1, 2], key_check=key_check)
+        try:
+            with db.transaction(factory) as session:
+                db.replace_upload(
+                    session, scopes[agency], read_header(content), content, now=api.clock()
+                )
+                if hold:
+                    first_in.set()
+                    time.sleep(0.5)  # the other first upload runs its checks meanwhile
+            outcome[agency] = "stored"
+        except Exception as exc:  # a conflict, a constraint or a locked database
+            outcome[agency] = type(exc).__name__
+        finally:
+            first_in.set()
+
+    first = threading.Thread(target=upload, args=("skola", "aaaa1111", True))
+    first.start()
+    first_in.wait(10)
+    upload("polis", "bbbb2222", False)
+    first.join(30)
+    with factory() as session:
+        keys = set(session.scalars(select(db.Upload.key_check)).all())
+    assert len(keys) <= 1, outcome
+    assert outcome["skola"] == "stored"
+    retry = api.upload(
+        round_id, tokens["polis"], hashed_bytes(round_id, "polis", [3], key_check="bbbb2222")
+    )
+    assert retry.status_code == 409 and retry.json()["reason"] == "key_check"

@@ -25,6 +25,7 @@ from matcher_api.db.models import (
     Agency,
     AgencyResult,
     AgencyScope,
+    RoundKey,
     RoundResult,
     Upload,
 )
@@ -53,16 +54,45 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
         )
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
-    other = session.scalars(
-        select(Upload.header_json)
-        .where(Upload.round_id == scope.round_id, Upload.agency_id != scope.agency_id)
-        .limit(1)
-    ).first()
-    if other is not None:
-        try:
-            check_compatible([HashedFileHeader.model_validate_json(other), header])
-        except KeyMismatchError as exc:
+    fix_parameters(session, scope, header)
+
+
+def fix_parameters(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:
+    """Fix the round's key check value and encoding parameters with its first upload, or check
+    this upload against them (409 if they differ).
+
+    The round's ``round_keys`` row is inserted by the first upload (two racing first uploads:
+    the database admits one, the other gets a 409 to retry) and locked by later ones, so that a
+    replacement by the only agency that has uploaded, which may change them, cannot race
+    another agency's first upload.
+    """
+    fixed = session.get(RoundKey, scope.round_id, with_for_update=True)
+    if fixed is None:
+        session.add(
+            RoundKey(
+                round_id=scope.round_id,
+                agency_id=scope.agency_id,
+                key_check=header.key_check,
+                header_json=header.model_dump_json(),
+            )
+        )
+        session.flush()  # a concurrent first upload fails here or at its own flush
+        return
+    try:
+        check_compatible([HashedFileHeader.model_validate_json(fixed.header_json), header])
+    except KeyMismatchError as exc:
+        others = session.scalars(
+            select(Upload.id)
+            .where(Upload.round_id == scope.round_id, Upload.agency_id != scope.agency_id)
+            .limit(1)
+        ).first()
+        if others is not None:
             raise ConflictError(str(exc), reason=exc.reason) from None
+        # Only this agency has uploaded: its new file fixes the parameters anew.
+        fixed.agency_id = scope.agency_id
+        fixed.key_check = header.key_check
+        fixed.header_json = header.model_dump_json()
+        session.flush()
 
 
 def replace_upload(

@@ -13,6 +13,8 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matcher.errors import KeyMismatchError
@@ -61,23 +63,29 @@ def fix_parameters(session: Session, scope: AgencyScope, header: HashedFileHeade
     """Fix the round's key check value and encoding parameters with its first upload, or check
     this upload against them (409 if they differ).
 
-    The round's ``round_keys`` row is inserted by the first upload (two racing first uploads:
-    the database admits one, the other gets a 409 to retry) and locked by later ones, so that a
-    replacement by the only agency that has uploaded, which may change them, cannot race
-    another agency's first upload.
+    The round's ``round_keys`` row is inserted by the first upload (of two racing first uploads
+    the database admits one; the other waits for it and is then checked against it) and locked
+    by later ones, so that a replacement by the only agency that has uploaded, which may change
+    them, cannot race another agency's first upload.
     """
-    fixed = session.get(RoundKey, scope.round_id, with_for_update=True)
-    if fixed is None:
-        session.add(
-            RoundKey(
-                round_id=scope.round_id,
-                agency_id=scope.agency_id,
-                key_check=header.key_check,
-                header_json=header.model_dump_json(),
-            )
-        )
-        session.flush()  # a concurrent first upload fails here or at its own flush
+    values = {
+        "round_id": scope.round_id,
+        "agency_id": scope.agency_id,
+        "key_check": header.key_check,
+        "header_json": header.model_dump_json(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # Waits for a racing first upload to commit (or roll back), then inserts or does nothing.
+    inserted = session.execute(insert(RoundKey).values(**values).on_conflict_do_nothing())
+    if int(inserted.rowcount or 0) == 1:  # type: ignore[attr-defined]
         return
+    fixed = session.execute(
+        select(RoundKey)
+        .where(RoundKey.round_id == scope.round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     try:
         check_compatible([HashedFileHeader.model_validate_json(fixed.header_json), header])
     except KeyMismatchError as exc:

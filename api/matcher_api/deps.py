@@ -7,6 +7,7 @@ agency routes pass only that scope to the store.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,14 @@ class Services:
     cache: UploadCache
     coordinator_hash: str
     generated_token: str | None = field(default=None, repr=False)
+    # Uploads decoded and checked at once (created lazily, inside the event loop).
+    upload_slots: asyncio.Semaphore | None = field(default=None, repr=False)
+
+    def slots(self) -> asyncio.Semaphore:
+        """The semaphore bounding concurrent upload validations."""
+        if self.upload_slots is None:
+            self.upload_slots = asyncio.Semaphore(self.settings.max_concurrent_uploads)
+        return self.upload_slots
 
 
 @dataclass(frozen=True)
@@ -83,12 +92,11 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
-    services: ServicesDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+def principal_of(
+    services: Services, session: Session, credentials: HTTPAuthorizationCredentials | None
 ) -> Coordinator | db.AgencyScope:
-    """Who is calling: the coordinator or one agency of one round (401 if nobody known)."""
+    """Who presents ``credentials``: the coordinator or one agency of one round (401 if
+    nobody known)."""
     if credentials is None or not credentials.credentials:
         raise UnauthorizedError("missing bearer token (send 'Authorization: Bearer <token>')")
     digest = hash_token(credentials.credentials)
@@ -98,6 +106,15 @@ def get_principal(
     if agency is None or not hmac.compare_digest(agency.token_hash, digest):
         raise UnauthorizedError("unknown or revoked token")
     return db.AgencyScope(round_id=agency.round_id, agency_id=agency.id, label=agency.label)
+
+
+def get_principal(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Coordinator | db.AgencyScope:
+    """Who is calling: the coordinator or one agency of one round (401 if nobody known)."""
+    return principal_of(services, session, credentials)
 
 
 Principal = Annotated[Coordinator | db.AgencyScope, Depends(get_principal)]
@@ -124,16 +141,37 @@ def coordinator_round(
 CoordinatorRound = Annotated[db.Round, Depends(coordinator_round)]
 
 
-def current_agency(
-    round_id: RoundIdPath, principal: Principal, session: SessionDep, now: NowDep
+def agency_of(
+    principal: Coordinator | db.AgencyScope, round_id: str, session: Session, now: datetime
 ) -> db.AgencyScope:
-    """Require an agency token of the round in the path (403 otherwise): the isolation rule."""
+    """Require an agency token of the round ``round_id`` (403 otherwise): the isolation rule."""
     if not isinstance(principal, db.AgencyScope):
         raise ForbiddenError("this needs an agency token for the round", reason="wrong_role")
     if not hmac.compare_digest(principal.round_id.encode(), round_id.encode()):
         raise ForbiddenError("this token belongs to another round", reason="wrong_round")
     db.get_round(session, round_id, now=now)
     return principal
+
+
+def current_agency(
+    round_id: RoundIdPath, principal: Principal, session: SessionDep, now: NowDep
+) -> db.AgencyScope:
+    """Require an agency token of the round in the path (403 otherwise): the isolation rule."""
+    return agency_of(principal, round_id, session, now)
+
+
+def authenticate_agency(
+    services: Services, credentials: HTTPAuthorizationCredentials | None, round_id: str
+) -> db.AgencyScope:
+    """The agency scope of ``credentials`` for ``round_id``, in a session of its own that is
+    closed on return, so that no database connection is held while a request body streams in."""
+    with services.factory() as session:
+        return agency_of(
+            principal_of(services, session, credentials), round_id, session, services.clock()
+        )
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 CurrentAgency = Annotated[db.AgencyScope, Depends(current_agency)]

@@ -60,3 +60,17 @@ class UnprocessableError(ApiError):
 
     status_code = 422
     reason = "unprocessable"
+
+
+class RequestTimeoutError(ApiError):
+    """Raised when a client sends its request body too slowly (408)."""
+
+    status_code = 408
+    reason = "request_timeout"
+
+
+class ServiceUnavailableError(ApiError):
+    """Raised when the service is too busy or its database cannot be reached right now (503)."""
+
+    status_code = 503
+    reason = "unavailable"

@@ -8,9 +8,14 @@ coordinator's case list, and records the job's status: queued, running, done or 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import logging
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -37,9 +42,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
-
-
 def to_ipc(frame: pl.DataFrame) -> bytes:
     """Serialise a result frame for storage: Arrow IPC (an order of magnitude faster to write
     than Parquet for these nested frames), lz4 (the views of 5 x 200k records in about half the
@@ -47,7 +49,8 @@ def to_ipc(frame: pl.DataFrame) -> bytes:
     conversion: 0.07-0.10 s against 0.10-0.13 s through polars' writer)."""
     table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer:
+    options = pa.ipc.IpcWriteOptions(compression="lz4")  # per call: no Arrow object is shared
+    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
@@ -105,14 +108,21 @@ def run_match_job(
 
 
 def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> None:
-    """Run one matching job against the database behind ``factory``; never raises."""
+    """Run one matching job against the database behind ``factory``; never raises.
+
+    Every status change is conditional on the status this worker left (queued -> running ->
+    done or failed): a job a restarted service has already marked as failed, or a newer upload
+    has made stale, is never overwritten by a worker that outlived its service.
+    """
     with db.transaction(factory) as session:
-        db.set_job_status(session, job_id, "running", started_at=_now())
+        if not db.advance_job(session, job_id, "queued", "running", started_at=_now()):
+            return
         round_row = session.get(db.Round, round_id)
         if round_row is None:
             return
         k, window = round_row.k, (round_row.window_from, round_row.window_to)
         policy = round_row.disclosure_policy
+        uploads = db.upload_generation(session, round_id)
     timings: dict[str, float] = {}
     clock = time.perf_counter
     try:
@@ -147,12 +157,21 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
     with db.transaction(factory) as session:
         if session.get(db.Round, round_id) is None:  # purged while matching
             return
-        db.store_results(session, round_id, agency_views=blobs, case_list=listing, now=_now())
-        session.flush()
         now = _now()  # finished: the results are written (the commit follows at once)
-        db.set_job_status(
+        if db.upload_generation(session, round_id) != uploads:  # an upload replaced meanwhile
+            db.advance_job(
+                session,
+                job_id,
+                "running",
+                "stale",
+                finished_at=now,
+                error="an agency uploaded a new file while matching ran; match again",
+            )
+            return
+        done = db.advance_job(
             session,
             job_id,
+            "running",
             "done",
             finished_at=now,
             case_count=listing[0],
@@ -160,6 +179,9 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
             core_seconds=core_seconds,
             stats_json=stats,
         )
+        if not done:  # failed by a restarted service: this worker's results are not wanted
+            return
+        db.store_results(session, round_id, agency_views=blobs, case_list=listing, now=now)
         db.record_audit(
             session,
             actor="service",
@@ -174,11 +196,38 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
 def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:
     with db.transaction(factory) as session:
         now = _now()
-        db.set_job_status(session, job_id, "failed", finished_at=now, error=message)
-        if session.get(db.Round, round_id) is not None:
+        failed = db.advance_job(
+            session, job_id, "running", "failed", finished_at=now, error=message
+        )
+        if failed and session.get(db.Round, round_id) is not None:
             db.record_audit(
                 session, actor="service", action="match.failed", round_id=round_id, now=now
             )
+
+
+PR_SET_PDEATHSIG = 1
+WATCHDOG_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initialiser: end this worker when the service process dies, however it dies.
+
+    On Linux the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); a
+    watchdog thread that polls the parent's pid does the same elsewhere, and covers the moment
+    before prctl took effect.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        """Poll the parent; end this process at once when it has gone."""
+        while True:
+            if os.getppid() != parent:
+                os._exit(70)
+            time.sleep(WATCHDOG_SECONDS)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _warm_up() -> None:
@@ -209,7 +258,12 @@ class MatchRunner:
         if self._executor is None:
             if self._mode == "process":
                 context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=context,
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="match")
         return self._executor

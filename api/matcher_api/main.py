@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
@@ -30,6 +33,7 @@ from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
 from matcher_api.errors import ApiError
 from matcher_api.jobs import MatchRunner
+from matcher_api.limits import TimeLimitMiddleware
 from matcher_api.routes import admin, results, rounds, uploads
 from matcher_api.routes import followup as followup_routes
 from matcher_api.schemas import ErrorPublic
@@ -47,8 +51,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "wrong role, or a token of another round",
         404: "no such round, upload or result (or it was purged)",
         409: "conflicts with the round's state or fixed parameters",
-        413: "upload larger than the configured limit",
+        408: "the request body arrived too slowly",
+        413: "upload larger than the configured limit (bytes, rows or decoded size)",
         422: "invalid request or hashed file",
+        503: "busy, over the time limit, or the database is unavailable; try again shortly",
     }.items()
 }
 
@@ -73,11 +79,31 @@ def prepare_database(settings: Settings, *, rotate_token: bool = False) -> str |
         engine.dispose()
 
 
+TOKEN_FILE = "coordinator-token"
+
+
+def write_token_file(settings: Settings, token: str) -> Path:
+    """Write a generated coordinator token to ``data_dir/coordinator-token``, readable only by
+    the service's user (mode 0600), so that it never has to pass through a log."""
+    path = settings.data_dir / TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token + "\n")
+    return path
+
+
 def start_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
     """Open the database, migrate it, bootstrap the coordinator token and tidy up after a stop."""
     generated = prepare_database(settings)
     url = settings.resolved_database_url
-    engine = db.make_engine(url)
+    engine = db.make_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     cache = UploadCache(settings.upload_cache_dir)
     factory = db.session_factory(engine, cache)
     if settings.coordinator_token is not None:
@@ -171,10 +197,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, "the request holds a value the database cannot store", "data")
 
     @app.exception_handler(OperationalError)
-    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
-        """A database that cannot be reached or is locked: 503."""
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(
+        _: Request, exc: OperationalError | InterfaceError
+    ) -> JSONResponse:
+        """A database that cannot be reached, dropped the connection or is locked: 503."""
         logger.error("database error: %s", type(exc.orig).__name__)
         return _error(503, "the database is unavailable; try again shortly", "database")
+
+    @app.exception_handler(PoolTimeoutError)
+    async def database_busy(_: Request, exc: PoolTimeoutError) -> JSONResponse:
+        """Every database connection in use for longer than the pool timeout: 503."""
+        logger.error("database busy: no free connection within the pool timeout")
+        return _error(503, "the database is busy; try again shortly", "database_busy")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -189,10 +224,8 @@ def create_app(
     settings = settings or get_settings()
     services = start_services(settings, clock or _utcnow)
     if services.generated_token is not None:
-        logger.warning(
-            "no coordinator token was configured; generated one (shown once, stored hashed): %s",
-            services.generated_token,
-        )
+        path = write_token_file(settings, services.generated_token)
+        logger.warning("no coordinator token was configured; generated one, written to %s", path)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -213,6 +246,7 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.services = services
+    app.add_middleware(TimeLimitMiddleware, seconds=settings.request_timeout_seconds)
     for module in (admin, rounds, uploads, results):
         app.include_router(module.router)
     app.include_router(followup_routes.router)

@@ -19,7 +19,8 @@ from pydantic import (
 )
 
 DisclosurePolicy = Literal["agencies_only", "agencies_and_categories"]
-JobStatus = Literal["queued", "running", "done", "failed"]
+# stale: done, but an agency has uploaded a new file since; the results were removed.
+JobStatus = Literal["queued", "running", "done", "failed", "stale"]
 AgencyLabel = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9ÅÄÖåäöÉé][\w.\- ]*$"),

@@ -47,6 +47,35 @@ class Settings(BaseSettings):
     job_executor: Literal["process", "thread"] = Field(
         "process", description="where matching runs: a separate process (default) or a thread"
     )
+    # Limits that keep one upload, one slow client or one bad file from taking the service down.
+    max_upload_rows: int = Field(
+        10_000_000, ge=1, description="most rows one hashed file may hold (read from its footer)"
+    )
+    max_decoded_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024,
+        description="most memory one upload may decode to (estimated from its footer first)",
+    )
+    max_decode_ratio: float = Field(
+        64.0, ge=1.0, description="most decoded bytes per byte of upload (decompression bombs)"
+    )
+    max_concurrent_uploads: int = Field(
+        4, ge=1, description="uploads decoded and checked at once; more wait, then get 503"
+    )
+    upload_queue_seconds: float = Field(
+        30.0, gt=0, description="how long an upload waits for a free slot before a 503"
+    )
+    body_read_timeout_seconds: float = Field(
+        30.0, gt=0, description="longest pause between two parts of a request body"
+    )
+    request_timeout_seconds: float = Field(
+        600.0, gt=0, description="server-side time limit of any request (503 when exceeded)"
+    )
+    db_pool_size: int = Field(5, ge=1, description="database connections kept open")
+    db_max_overflow: int = Field(10, ge=0, description="extra connections under load")
+    db_pool_timeout_seconds: float = Field(
+        10.0, gt=0, description="wait for a free database connection before a 503"
+    )
 
     @field_validator("coordinator_token_hash")
     @classmethod

@@ -105,10 +105,10 @@ class MatcherClient:
         return dict(self._request("GET", f"/rounds/{round_id}/match"))
 
     def wait_for_match(self, round_id: str, *, poll: float = 0.5) -> dict[str, Any]:
-        """Poll until the round's job is done or failed."""
+        """Poll until the round's job has ended (done, failed, or stale: an upload came in)."""
         while True:
             job = self.match_status(round_id)
-            if job["status"] in ("done", "failed"):
+            if job["status"] in ("done", "failed", "stale"):
                 return job
             time.sleep(poll)
 

@@ -135,3 +135,73 @@ class Api:
             if job["status"] in ("done", "failed") or time.monotonic() > deadline:
                 return job
             time.sleep(0.02)
+
+
+def hashed_table_bytes(
+    round_id: str, agency: str, table: Any, *, row_count: int | None = None
+) -> bytes:
+    """A Parquet file of ``table`` (a pyarrow Table) under a valid hashed-file header, written
+    as the caller shaped it (no checks): for refused uploads and decompression bombs."""
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    header = HashedFileHeader(
+        round_id=round_id,
+        agency=agency,
+        key_check=KEY_CHECK,
+        row_count=table.num_rows if row_count is None else row_count,
+        token_kinds=["pnr"],
+    )
+    meta = {b"matcher": json.dumps(header.model_dump(mode="json")).encode()}
+    sink = io.BytesIO()
+    table = table.replace_schema_metadata(meta)
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def bomb_table(shape: str, agency: str) -> Any:
+    """A small Parquet table that decodes to far more than its size, in one of four shapes."""
+    import os
+
+    import pyarrow as pa
+
+    u64 = pa.list_(pa.uint64())
+    if shape == "rows":  # millions of rows of constant values
+        n = 2_000_000
+        columns = {
+            "ref": pa.array(["r"] * n),
+            "agency": pa.array([agency] * n),
+            "signal": pa.array(["x"] * n),
+            "signal_date": pa.array([date(2026, 10, 1)] * n),
+            "id_token": pa.array([1] * n, pa.uint64()),
+            "name_tokens": pa.array([[]] * n, u64),
+            "block_tokens": pa.array([[]] * n, u64),
+            "bloom": pa.array([None] * n, pa.binary()),
+        }
+        return pa.table(columns)
+    n = 2_000 if shape == "dictionary" else 1
+    refs = [os.urandom(8).hex() for _ in range(n)]
+    signal = pa.array(["s"] * n)
+    block = pa.array([[]] * n, u64)
+    if shape == "list":  # one row, one list of millions of tokens
+        block = pa.array([[7] * 4_000_000], u64)
+    elif shape == "string":  # one row, one huge string
+        signal = pa.array(["z" * 40_000_000])
+    elif shape == "dictionary":  # every row points at one huge dictionary entry
+        signal = pa.DictionaryArray.from_arrays(
+            pa.array([0] * n, pa.int32()), pa.array(["d" * 2_000_000])
+        )
+    return pa.table(
+        {
+            "ref": pa.array(refs),
+            "agency": pa.array([agency] * n),
+            "signal": signal,
+            "signal_date": pa.array([date(2026, 10, 1)] * n),
+            "id_token": pa.array([int.from_bytes(os.urandom(8)) for _ in range(n)], pa.uint64()),
+            "name_tokens": pa.array([[]] * n, u64),
+            "block_tokens": block,
+            "bloom": pa.array([None] * n, pa.binary()),
+        }
+    )

@@ -29,13 +29,16 @@ from matcher_api.db.followup import (
 )
 from matcher_api.db.jobs import (
     active_job,
+    advance_job,
     case_list,
     fail_interrupted_jobs,
     latest_job,
+    mark_stale,
     own_results,
     queue_match,
     set_job_status,
     store_results,
+    upload_generation,
 )
 from matcher_api.db.models import (
     COORDINATOR,
@@ -51,6 +54,7 @@ from matcher_api.db.models import (
     Base,
     MatchJob,
     Round,
+    RoundKey,
     RoundResult,
     ServiceState,
     Upload,
@@ -98,6 +102,7 @@ __all__ = [
     "FollowUpActionRow",
     "MatchJob",
     "Round",
+    "RoundKey",
     "RoundResult",
     "ServiceState",
     "StoredUpload",
@@ -105,6 +110,7 @@ __all__ = [
     "Upload",
     "UploadInfo",
     "active_job",
+    "advance_job",
     "cache_keys",
     "case_list",
     "check_upload",
@@ -121,6 +127,7 @@ __all__ = [
     "list_rounds",
     "load_uploads",
     "make_engine",
+    "mark_stale",
     "own_results",
     "own_upload",
     "purge_expired",
@@ -143,5 +150,6 @@ __all__ = [
     "transaction",
     "upgrade_database",
     "upload_cache",
+    "upload_generation",
     "upload_overview",
 ]

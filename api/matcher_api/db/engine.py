@@ -32,15 +32,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
-    """An engine for a SQLite or PostgreSQL URL (SQLite: directory created, WAL, foreign keys)."""
+def make_engine(
+    url: str,
+    *,
+    pooled: bool = True,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL (SQLite: directory created, WAL, foreign keys).
+
+    A pooled engine waits at most ``pool_timeout`` seconds for a connection (then SQLAlchemy's
+    TimeoutError, answered 503 by the service)."""
     kwargs: dict[str, Any] = {}
     if not pooled:
         kwargs["poolclass"] = NullPool
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:  # an in-memory database has a single-connection pool without these settings
+            for name in ("pool_size", "max_overflow", "pool_timeout"):
+                kwargs.pop(name, None)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

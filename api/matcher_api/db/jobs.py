@@ -73,6 +73,42 @@ def set_job_status(session: Session, job_id: int, status: str, **values: Any) ->
     session.execute(update(MatchJob).where(MatchJob.id == job_id).values(status=status, **values))
 
 
+def advance_job(session: Session, job_id: int, current: str, status: str, **values: Any) -> bool:
+    """Move a job from ``current`` to ``status`` (and record ``values``) only if it is still in
+    ``current``; False if it is not (a restarted service failed it, a new upload made it
+    stale): a worker that outlived its service can never overwrite what came after it."""
+    result = session.execute(
+        update(MatchJob)
+        .where(MatchJob.id == job_id, MatchJob.status == current)
+        .values(status=status, **values)
+    )
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+def upload_generation(session: Session, round_id: str) -> list[tuple[Any, ...]]:
+    """What identifies a round's current uploads (row, parsed copy, time, size, key check):
+    different as soon as any agency has replaced its file."""
+    rows = session.execute(
+        select(Upload.agency_id, Upload.id, Upload.cache_key, Upload.uploaded_at, Upload.size_bytes)
+        .where(Upload.round_id == round_id)
+        .order_by(Upload.agency_id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+STALE_MESSAGE = "an agency uploaded a new file after this match; its results were removed"
+
+
+def mark_stale(session: Session, round_id: str) -> int:
+    """Mark a round's finished jobs stale: a new upload has removed their results."""
+    result = session.execute(
+        update(MatchJob)
+        .where(MatchJob.round_id == round_id, MatchJob.status == "done")
+        .values(status="stale", error=STALE_MESSAGE)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def fail_interrupted_jobs(session: Session, *, now: datetime) -> int:
     """Mark jobs left queued or running by a stopped service as failed."""
     result = session.execute(

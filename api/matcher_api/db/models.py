@@ -120,6 +120,19 @@ class Upload(Base):
     cache_key: Mapped[str | None] = mapped_column(String(32))
 
 
+class RoundKey(Base):
+    """The key check value and encoding parameters (a header) fixed by a round's first upload;
+    one row per round, so that of two racing first uploads the database admits one."""
+
+    __tablename__ = "round_keys"
+    round_id: Mapped[str] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[int] = mapped_column(Integer)
+    key_check: Mapped[str] = mapped_column(String(KEY_CHECK_MAX))
+    header_json: Mapped[str] = mapped_column(Text)
+
+
 class MatchJob(Base):
     """One run of the linkage core for a round, with its recorded status."""
 
@@ -181,6 +194,7 @@ ROUND_TABLES: tuple[type[Base], ...] = (
     AgencyResult,
     RoundResult,
     MatchJob,
+    RoundKey,
     Upload,
     Agency,
 )

@@ -13,18 +13,21 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matcher.errors import KeyMismatchError
 from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import upload_cache
-from matcher_api.db.jobs import active_job
+from matcher_api.db.jobs import active_job, mark_stale
 from matcher_api.db.models import (
     KEY_CHECK_MAX,
     Agency,
     AgencyResult,
     AgencyScope,
+    RoundKey,
     RoundResult,
     Upload,
 )
@@ -53,16 +56,51 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
         )
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
-    other = session.scalars(
-        select(Upload.header_json)
-        .where(Upload.round_id == scope.round_id, Upload.agency_id != scope.agency_id)
-        .limit(1)
-    ).first()
-    if other is not None:
-        try:
-            check_compatible([HashedFileHeader.model_validate_json(other), header])
-        except KeyMismatchError as exc:
+    fix_parameters(session, scope, header)
+
+
+def fix_parameters(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:
+    """Fix the round's key check value and encoding parameters with its first upload, or check
+    this upload against them (409 if they differ).
+
+    The round's ``round_keys`` row is inserted by the first upload (of two racing first uploads
+    the database admits one; the other waits for it and is then checked against it) and locked
+    by later ones, so that a replacement by the only agency that has uploaded, which may change
+    them, cannot race another agency's first upload.
+    """
+    values = {
+        "round_id": scope.round_id,
+        "agency_id": scope.agency_id,
+        "key_check": header.key_check,
+        "header_json": header.model_dump_json(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # Waits for a racing first upload to commit (or roll back), then inserts or does nothing.
+    inserted = session.execute(insert(RoundKey).values(**values).on_conflict_do_nothing())
+    if int(inserted.rowcount or 0) == 1:  # type: ignore[attr-defined]
+        return
+    fixed = session.execute(
+        select(RoundKey)
+        .where(RoundKey.round_id == scope.round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    try:
+        check_compatible([HashedFileHeader.model_validate_json(fixed.header_json), header])
+    except KeyMismatchError as exc:
+        others = session.scalars(
+            select(Upload.id)
+            .where(Upload.round_id == scope.round_id, Upload.agency_id != scope.agency_id)
+            .limit(1)
+        ).first()
+        if others is not None:
             raise ConflictError(str(exc), reason=exc.reason) from None
+        # Only this agency has uploaded: its new file fixes the parameters anew.
+        fixed.agency_id = scope.agency_id
+        fixed.key_check = header.key_check
+        fixed.header_json = header.model_dump_json()
+        session.flush()
 
 
 def replace_upload(
@@ -86,6 +124,7 @@ def replace_upload(
     session.execute(delete(Upload).where(Upload.agency_id == scope.agency_id))
     stale = session.execute(delete(AgencyResult).where(AgencyResult.round_id == scope.round_id))
     session.execute(delete(RoundResult).where(RoundResult.round_id == scope.round_id))
+    mark_stale(session, scope.round_id)
     upload = Upload(
         round_id=scope.round_id,
         agency_id=scope.agency_id,

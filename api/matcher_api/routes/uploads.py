@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
@@ -13,12 +16,28 @@ from starlette.types import Message
 
 from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import db, views
+from matcher_api.admission import UploadLimits, check_footer, check_lengths, release_memory
 from matcher_api.cache import UploadCache, new_key
-from matcher_api.deps import CurrentAgency, ServicesDep, SessionDep
-from matcher_api.errors import ApiError, NotFoundError, PayloadTooLargeError, UnprocessableError
+from matcher_api.deps import (
+    Credentials,
+    CurrentAgency,
+    RoundIdPath,
+    ServicesDep,
+    SessionDep,
+    authenticate_agency,
+)
+from matcher_api.errors import (
+    ApiError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RequestTimeoutError,
+    ServiceUnavailableError,
+    UnprocessableError,
+)
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+BODY_PAUSE_SECONDS = 30.0  # callers that do not pass the service's setting
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -38,16 +57,26 @@ UPLOAD_BODY = {
 }
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+async def read_body(request: Request, limit: int, pause: float = BODY_PAUSE_SECONDS) -> bytes:
+    """The whole request body, refused with 413 as soon as it exceeds ``limit`` bytes and with
+    408 when the client pauses longer than ``pause`` seconds between two parts of it."""
     declared = request.headers.get("content-length", "")
     too_large = f"the upload is larger than the limit of {limit} bytes"
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(too_large)
     chunks: list[bytes] = []
     size = 0
+    stream = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(stream), pause)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"the upload stalled for more than {pause:g} s; nothing was stored"
+                ) from None
             size += len(chunk)
             if size > limit:
                 raise PayloadTooLargeError(too_large)
@@ -71,44 +100,67 @@ async def file_part(request: Request, body: bytes) -> bytes:
     return await part.read()
 
 
-# Decoding and checking the columns runs beside the database write (both release the GIL);
-# the parsed copy is written beside the column checks.
+# Decoding and checking the columns runs beside the database write of the file's bytes (both
+# release the GIL). A decoded frame never leaves the thread that decoded it: that thread checks
+# it and then writes its parsed copy (two threads on one polars frame deadlocked, issue 15).
 _VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
-_CACHE_WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cache")
 
 
 def validate_and_cache(
     cache: UploadCache, content: bytes, key: str, timings: dict[str, float]
 ) -> bool:
-    """Decode and check a hashed file's columns, keeping the parsed frame in the upload cache
-    (written while the columns are checked); True if it was cached. Raises HashedFileError for
-    a bad file, once its copy (if any) has been written, so the caller can remove it."""
+    """Decode and check a hashed file's columns, then keep the checked frame in the upload
+    cache; True if it was cached. Raises HashedFileError (or UnprocessableError) for a bad file,
+    before anything is cached. One thread does all of it, one step after the other."""
     started = time.perf_counter()
     header, frame = decode_hashed(content)
     decoded = time.perf_counter()
     timings["decode"] = decoded - started
-    writing = _CACHE_WRITERS.submit(cache.write, key, frame)
-    try:
-        check_frame(header, frame)
-        timings["validate"] = time.perf_counter() - started
-    finally:
-        cached = writing.result()
-        timings["cache"] = time.perf_counter() - decoded
+    check_lengths(frame)
+    check_frame(header, frame)
+    checked = time.perf_counter()
+    timings["validate"] = checked - started
+    cached = cache.write(key, frame)
+    timings["cache"] = time.perf_counter() - checked
     return cached
 
 
+def upload_limits(services: ServicesDep, allow_empty: bool) -> UploadLimits:
+    """The bounds an upload to this service is held to."""
+    settings = services.settings
+    return UploadLimits(
+        max_rows=settings.max_upload_rows,
+        max_decoded_bytes=settings.max_decoded_bytes,
+        max_decode_ratio=settings.max_decode_ratio,
+        allow_empty=allow_empty,
+    )
+
+
 def store_upload(
-    services: ServicesDep, scope: db.AgencyScope, content: bytes, timings: dict[str, float]
+    services: ServicesDep,
+    scope: db.AgencyScope,
+    content: bytes,
+    timings: dict[str, float],
+    limits: UploadLimits | None = None,
+    deadline: float = math.inf,
 ) -> UploadPublic:
     """Validate a hashed file and replace the agency's upload in one transaction.
 
-    The header (from the file's footer) is checked against the round first; the columns are
-    then decoded and checked in another thread while this one writes the file to the database,
-    and the transaction commits only if both succeed. As before, a bad file is reported
-    before a conflict with the round.
+    The header and the footer (row count, sizes, columns) are checked before any column is
+    decoded; the columns are then decoded, checked and cached in another thread while this one
+    writes the file's bytes to the database, and the transaction commits only if both succeed
+    and the request's time limit (monotonic ``deadline``) has not passed. As before, a bad file
+    is reported before a conflict with the round. A refused file's memory is given back.
+    ``limits`` default to the service's settings (empty files refused).
     """
     started = time.perf_counter()
-    header = read_header(content)
+    limits = limits or upload_limits(services, allow_empty=False)
+    try:
+        header = read_header(content)
+        check_footer(content, header, limits)
+    except BaseException:
+        release_memory()
+        raise
     key = new_key()
     validation = _VALIDATORS.submit(validate_and_cache, services.cache, content, key, timings)
     try:
@@ -126,9 +178,15 @@ def store_upload(
                 row.cache_key = None
             committing = time.perf_counter()
             timings["wait"] = committing - stored
+            if time.monotonic() > deadline:
+                raise ServiceUnavailableError(
+                    "the upload took longer than the service's time limit; nothing was stored",
+                    reason="timeout",
+                )
     except BaseException:
         wait([validation])
         services.cache.remove([key])
+        release_memory()
         raise
     timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
@@ -140,23 +198,46 @@ def store_upload(
 async def put_upload(
     request: Request,
     response: Response,
-    agency: CurrentAgency,
+    round_id: RoundIdPath,
+    credentials: Credentials,
     services: ServicesDep,
     background: BackgroundTasks,
+    allow_empty: Annotated[
+        bool, Query(description="accept a file with no rows (it replaces the current list)")
+    ] = False,
 ) -> UploadPublic:
     """Upload (or replace) the agency's hashed file; checked against the round before storing.
 
-    The ``Server-Timing`` header says how long receiving, decoding, validating (decoding and
-    checking), caching the parsed file (beside the checks) and storing took (validating and
-    caching run beside storing), the wait for them after storing, the commit, and the total
-    after receiving.
+    The token is checked first (in a database session closed at once); the body is then read in
+    full, with a time limit between its parts, before any database connection is taken again.
+    At most ``max_concurrent_uploads`` files are decoded at once; others wait for a slot (503
+    after ``upload_queue_seconds``). The ``Server-Timing`` header says how long receiving,
+    decoding, validating (decoding and checking), caching the checked file (after the checks)
+    and storing took (validating and caching run beside storing), the wait for them after
+    storing, the commit, and the total after receiving.
     """
+    settings = services.settings
+    deadline = time.monotonic() + settings.request_timeout_seconds
+    agency = await run_in_threadpool(authenticate_agency, services, credentials, round_id)
     started = time.perf_counter()
-    body = await read_body(request, services.settings.max_upload_bytes)
+    body = await read_body(request, settings.max_upload_bytes, settings.body_read_timeout_seconds)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         body = await file_part(request, body)
     timings = {"receive": time.perf_counter() - started}
-    public = await run_in_threadpool(store_upload, services, agency, body, timings)
+    slots = services.slots()
+    try:
+        await asyncio.wait_for(slots.acquire(), settings.upload_queue_seconds)
+    except TimeoutError:
+        raise ServiceUnavailableError(
+            "too many uploads are being checked right now; try again shortly", reason="busy"
+        ) from None
+    try:
+        limits = upload_limits(services, allow_empty)
+        public = await run_in_threadpool(
+            store_upload, services, agency, body, timings, limits, deadline
+        )
+    finally:
+        slots.release()
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={seconds * 1000:.1f}" for name, seconds in timings.items()
     )

@@ -169,7 +169,7 @@ def match(
         if wait:
             job = client.wait_for_match(round_id)
         _print_job(job)
-        if job["status"] == "failed":
+        if job["status"] in ("failed", "stale"):
             raise typer.Exit(1)
 
 

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 from rich.panel import Panel
 
 from matcher.extras import require_extra
 from matcher_cli.console import console, reported_errors
+
+
+def show_token(token: str, path: Path) -> None:
+    """Show a generated coordinator token on the terminal, never on a captured stdout.
+
+    The token is always in ``path`` (mode 0600); it is printed only when stdout is a terminal,
+    since a service manager's log would otherwise keep it.
+    """
+    note = (
+        "This is shown once and stored only as a hash. Keep it safe; "
+        "`matcher serve --new-coordinator-token` replaces it."
+    )
+    if sys.stdout.isatty():
+        console.print(Panel(f"{token}\n\n{note}", title="coordinator token"))
+        console.print(f"(also written to {path}, readable only by you: delete it once kept)")
+    else:
+        console.print(
+            f"generated a coordinator token, written to {path} (readable only by this user); "
+            "it is not printed here because this output is not a terminal"
+        )
 
 
 def serve_command(
@@ -23,7 +46,7 @@ def serve_command(
         from pydantic import ValidationError
 
         from matcher.errors import ConfigError
-        from matcher_api.main import create_app, prepare_database
+        from matcher_api.main import create_app, prepare_database, write_token_file
         from matcher_api.settings import get_settings
 
         try:
@@ -39,15 +62,15 @@ def serve_command(
             ) from None
         token = prepare_database(settings, rotate_token=rotate_token)
         if token is not None:
-            console.print(
-                Panel(
-                    f"{token}\n\nThis is shown once and stored only as a hash. Keep it safe; "
-                    "`matcher serve --new-coordinator-token` replaces it.",
-                    title="coordinator token",
-                )
-            )
+            show_token(token, write_token_file(settings, token))
         console.print(f"matcher coordinator service on http://{host}:{port} (docs at /docs)")
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
 
 
 def register(app: typer.Typer) -> None:

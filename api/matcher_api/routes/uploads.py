@@ -22,6 +22,7 @@ from matcher_api.deps import (
     Credentials,
     CurrentAgency,
     RoundIdPath,
+    Services,
     ServicesDep,
     SessionDep,
     authenticate_agency,
@@ -194,6 +195,32 @@ def store_upload(
     return views.upload_public(info)
 
 
+async def store_received(
+    services: Services,
+    agency: db.AgencyScope,
+    body: bytes,
+    timings: dict[str, float],
+    allow_empty: bool,
+    deadline: float,
+) -> UploadPublic:
+    """Store a fully received upload once one of the service's validation slots is free (503
+    after ``upload_queue_seconds``); the JSON route and the upload page both come through here."""
+    slots = services.slots()
+    try:
+        await asyncio.wait_for(slots.acquire(), services.settings.upload_queue_seconds)
+    except TimeoutError:
+        raise ServiceUnavailableError(
+            "too many uploads are being checked right now; try again shortly", reason="busy"
+        ) from None
+    try:
+        limits = upload_limits(services, allow_empty)
+        return await run_in_threadpool(
+            store_upload, services, agency, body, timings, limits, deadline
+        )
+    finally:
+        slots.release()
+
+
 @router.put("", openapi_extra=UPLOAD_BODY)
 async def put_upload(
     request: Request,
@@ -224,20 +251,7 @@ async def put_upload(
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         body = await file_part(request, body)
     timings = {"receive": time.perf_counter() - started}
-    slots = services.slots()
-    try:
-        await asyncio.wait_for(slots.acquire(), settings.upload_queue_seconds)
-    except TimeoutError:
-        raise ServiceUnavailableError(
-            "too many uploads are being checked right now; try again shortly", reason="busy"
-        ) from None
-    try:
-        limits = upload_limits(services, allow_empty)
-        public = await run_in_threadpool(
-            store_upload, services, agency, body, timings, limits, deadline
-        )
-    finally:
-        slots.release()
+    public = await store_received(services, agency, body, timings, allow_empty, deadline)
     response.headers["Server-Timing"] = ", ".join(
         f"{name};dur={seconds * 1000:.1f}" for name, seconds in timings.items()
     )

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -530,9 +530,13 @@ def _verdict(exc: Exception) -> tuple[str, str]:
     return plain, message
 
 
-async def _upload_form(request: Request, limit: int) -> tuple[str | None, bytes | None]:
-    """The CSRF field and the file of a multipart upload form, read within the size limit."""
-    body = await uploads_routes.read_body(request, limit)
+async def _upload_form(request: Request, services: Services) -> tuple[str | None, bytes | None]:
+    """The CSRF field and the file of a multipart upload form, read within the size limit and
+    the pause limit between its parts (as the JSON upload reads its body)."""
+    settings = services.settings
+    body = await uploads_routes.read_body(
+        request, settings.max_upload_bytes, settings.body_read_timeout_seconds
+    )
 
     async def replay() -> Message:
         """Hand the already-read (size-checked) body to the form parser."""
@@ -546,20 +550,26 @@ async def _upload_form(request: Request, limit: int) -> tuple[str | None, bytes 
 
 @router.post("/agency/rounds/{round_id}/upload")
 async def agency_upload(
-    round_id: str, request: Request, services: ServicesDep, session: SessionDep, now: NowDep
+    round_id: str, request: Request, services: ServicesDep, now: NowDep
 ) -> HTMLResponse:
-    """Store the hashed file through the API's own function and say what the service decided."""
-    scope, web = _agency(request, services, session, round_id)
+    """Store the hashed file through the API's own path and say what the service decided.
+
+    As the JSON upload: the sign-in is checked in a session closed at once, the body is read in
+    full before any database connection is taken again, and the file waits for a free slot.
+    """
+    deadline = time.monotonic() + services.settings.request_timeout_seconds
+    with services.factory() as session:
+        scope, web = _agency(request, services, session, round_id)
     status, verdict = 200, None
     try:
-        token, content = await _upload_form(request, services.settings.max_upload_bytes)
+        token, content = await _upload_form(request, services)
         if not csrf_matches(web.csrf, token):
             raise PageError(403, "Formuläret kunde inte skickas", "Ogiltig CSRF-token; ladda om.")
         if not content:
             raise PageError(422, "Ingen fil", "Välj eller dra hit den hashade filen (.parquet).")
         timings: dict[str, float] = {}
-        public = await run_in_threadpool(
-            uploads_routes.store_upload, services, scope, content, timings
+        public = await uploads_routes.store_received(
+            services, scope, content, timings, allow_empty=False, deadline=deadline
         )
         verdict = {
             "ok": True,
@@ -579,9 +589,9 @@ async def agency_upload(
                 audit_session, actor=scope.actor, action="upload.refused", round_id=scope.round_id,
                 now=services.clock(), agency=scope.label, reason=str(reason), status=status,
             )  # fmt: skip
-    session.expire_all()
-    context = _agency_context(session, scope, request, now) | {"verdict": verdict}
-    return _page(request, "agency_round.html", context, web, status)
+    with services.factory() as session:
+        context = _agency_context(session, scope, request, now) | {"verdict": verdict}
+        return _page(request, "agency_round.html", context, web, status)
 
 
 @router.get("/agency/rounds/{round_id}/results")

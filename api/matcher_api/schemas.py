@@ -18,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-DisclosurePolicy = Literal["agencies_only", "agencies_and_categories"]
+from matcher.disclosure import DisclosurePolicy
+
 # stale: done, but an agency has uploaded a new file since; the results were removed.
 JobStatus = Literal["queued", "running", "done", "failed", "stale"]
 AgencyLabel = Annotated[
@@ -61,7 +62,7 @@ class RoundCreate(BaseModel):
                     "k": 2,
                     "window_from": "2026-01-01",
                     "window_to": "2026-06-30",
-                    "disclosure_policy": "agencies_only",
+                    "disclosure_policy": DisclosurePolicy.AGENCIES_ONLY.value,
                     "retention_days": 30,
                     "agencies": ["skola", "socialtjanst", "polis", "fritid"],
                 }
@@ -80,7 +81,7 @@ class RoundCreate(BaseModel):
     window_from: date | None = Field(None, description="first signal date counted (inclusive)")
     window_to: date | None = Field(None, description="last signal date counted (inclusive)")
     disclosure_policy: DisclosurePolicy = Field(
-        "agencies_only",
+        DisclosurePolicy.AGENCIES_ONLY,
         description="what an agency learns about the others in a case (default: the narrowest)",
     )
     retention_days: int | None = Field(

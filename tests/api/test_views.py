@@ -15,9 +15,10 @@ def test_suppression(count: int, threshold: int) -> None:
 
 
 def test_api_policy_names_are_the_library_enum() -> None:
-    from typing import get_args
-
     from matcher.disclosure import DisclosurePolicy
     from matcher_api.schemas import DisclosurePolicy as ApiPolicy
+    from matcher_api.schemas import RoundCreate
 
-    assert list(get_args(ApiPolicy)) == [p.value for p in DisclosurePolicy]
+    assert ApiPolicy is DisclosurePolicy
+    schema = RoundCreate.model_json_schema()
+    assert schema["$defs"]["DisclosurePolicy"]["enum"] == [p.value for p in DisclosurePolicy]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
+from matcher.disclosure import DisclosurePolicy
 from matcher.errors import KeyMismatchError, MatcherError
 from matcher_api import db, views
 from matcher_api.deps import Coordinator, NowDep, Services, ServicesDep, SessionDep
@@ -67,8 +68,10 @@ JOB_STATUS_SV = {
 }
 
 POLICY_SV = {
-    "agencies_only": "bara vilka verksamheter (agencies only)",
-    "agencies_and_categories": "verksamheter och signalkategorier (agencies and categories)",
+    DisclosurePolicy.AGENCIES_ONLY: "bara vilka verksamheter (agencies only)",
+    DisclosurePolicy.AGENCIES_AND_CATEGORIES: (
+        "verksamheter och signalkategorier (agencies and categories)"
+    ),
 }
 
 
@@ -282,7 +285,7 @@ async def create_round(
         "k": values["k"] or 2,
         "window_from": values["window_from"] or None,
         "window_to": values["window_to"] or None,
-        "disclosure_policy": values["disclosure_policy"] or "agencies_only",
+        "disclosure_policy": values["disclosure_policy"] or DisclosurePolicy.AGENCIES_ONLY,
         "retention_days": values["retention_days"] or None,
     }
     try:

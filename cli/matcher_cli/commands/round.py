@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from matcher.disclosure import DisclosurePolicy
 from matcher.errors import OutputExistsError
 from matcher_cli.console import console, reported_errors
 from matcher_cli.options import parse_day
@@ -85,8 +86,8 @@ def create(
     k: int = typer.Option(2, "--k", help="Cases need signals from at least k agencies."),
     window_from: str | None = typer.Option(None, "--window-from", help="YYYY-MM-DD"),
     window_to: str | None = typer.Option(None, "--window-to", help="YYYY-MM-DD"),
-    policy: str = typer.Option(
-        "agencies_only",
+    policy: DisclosurePolicy = typer.Option(
+        DisclosurePolicy.AGENCIES_ONLY,
         "--policy",
         help="agencies_only, or agencies_and_categories to show the others' signal categories.",
     ),
@@ -104,7 +105,7 @@ def create(
             "legal_basis": legal_basis,
             "agencies": agencies,
             "k": k,
-            "disclosure_policy": policy,
+            "disclosure_policy": policy.value,
             "window_from": _iso(parse_day(window_from, "--window-from")),
             "window_to": _iso(parse_day(window_to, "--window-to")),
         }

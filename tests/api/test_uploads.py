@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import anyio
@@ -116,6 +117,27 @@ def test_first_upload_fixes_key_check_and_parameters(api: Api) -> None:
         round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1], key_check="00" * 8)
     )
     assert again.status_code == 200
+
+
+def test_refused_api_uploads_are_audited_without_values(api: Api) -> None:
+    """A file refused through the JSON API leaves an upload.refused event (reason and status
+    only), which the coordinator's round page lists."""
+    round_id, tokens = api.create_round()
+    assert api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1])).is_success
+    refused = hashed_bytes(round_id, "polis", [1, 2], key_check="00" * 8)
+    response = api.upload(round_id, tokens["polis"], refused)
+    assert response.status_code == 409
+    assert api.upload(round_id, tokens["socialtjanst"], b"not parquet").status_code == 422
+    with api.app.state.services.factory() as session:
+        events = [e for e in db.list_audit(session, round_id=round_id, limit=50)]
+    details = [json.loads(e.details) for e in events if e.action == "upload.refused"]
+    assert sorted((d["agency"], d["status"]) for d in details) == [
+        ("polis", 409),
+        ("socialtjanst", 422),
+    ]
+    assert {d["reason"] for d in details if d["agency"] == "polis"} == {"key_check"}
+    stored = " ".join(e.details for e in events)
+    assert not any(ref in stored for ref in refs_of(refused))
 
 
 def test_replacement_is_atomic_and_complete(api: Api) -> None:

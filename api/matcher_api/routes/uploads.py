@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
+from matcher.errors import MatcherError
 from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import db, views
 from matcher_api.admission import UploadLimits, check_footer, check_lengths, release_memory
@@ -204,7 +205,9 @@ async def store_received(
     deadline: float,
 ) -> UploadPublic:
     """Store a fully received upload once one of the service's validation slots is free (503
-    after ``upload_queue_seconds``); the JSON route and the upload page both come through here."""
+    after ``upload_queue_seconds``); the JSON route and the upload page both come through here.
+    A refused file leaves an ``upload.refused`` audit event (reason code and status, never a
+    value), so the coordinator sees refusals whichever way the file came."""
     slots = services.slots()
     try:
         await asyncio.wait_for(slots.acquire(), services.settings.upload_queue_seconds)
@@ -217,8 +220,24 @@ async def store_received(
         return await run_in_threadpool(
             store_upload, services, agency, body, timings, limits, deadline
         )
+    except (ApiError, MatcherError) as exc:
+        await run_in_threadpool(_audit_refusal, services, agency, exc)
+        raise
     finally:
         slots.release()
+
+
+def _audit_refusal(
+    services: Services, agency: db.AgencyScope, exc: ApiError | MatcherError
+) -> None:
+    """Record that an agency's file was refused, with the reason code and status only."""
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    with db.transaction(services.factory) as session:
+        db.record_audit(
+            session, actor=agency.actor, action="upload.refused", round_id=agency.round_id,
+            now=services.clock(), agency=agency.label, reason=str(reason),
+            status=exc.status_code,
+        )  # fmt: skip
 
 
 @router.put("", openapi_extra=UPLOAD_BODY)

@@ -343,7 +343,7 @@ def _base(request: Request) -> str:
 
 
 def _refusals_of(session: Session, round_id: str) -> list[dict[str, Any]]:
-    """Uploads refused through the pages, newest first (agency, reason, when)."""
+    """Refused uploads (through the pages or the API), newest first (agency, reason, when)."""
     events = db.list_audit(session, round_id=round_id, limit=200)
     refused = [e for e in events if e.action == "upload.refused"]
     return [{"at": e.at, **json.loads(e.details or "{}")} for e in refused]
@@ -581,17 +581,9 @@ async def agency_upload(
             "message": None,
         }
     except (ApiError, MatcherError) as exc:
-        status = exc.status_code if isinstance(exc, ApiError) else 422
-        if isinstance(exc, KeyMismatchError):
-            status = 409
+        status = exc.status_code  # the refusal is audited where the file is stored
         plain, message = _verdict(exc)
         verdict = {"ok": False, "plain": plain, "message": message}
-        reason = getattr(exc, "reason", None) or type(exc).__name__
-        with db.transaction(services.factory) as audit_session:
-            db.record_audit(
-                audit_session, actor=scope.actor, action="upload.refused", round_id=scope.round_id,
-                now=services.clock(), agency=scope.label, reason=str(reason), status=status,
-            )  # fmt: skip
     with services.factory() as session:
         context = _agency_context(session, scope, request, now) | {"verdict": verdict}
         return _page(request, "agency_round.html", context, web, status)

@@ -37,6 +37,22 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
+def shred(path: Path) -> None:
+    """Overwrite a file with zeros (flushed to disk), then delete it: a removed copy leaves no
+    refs, tokens or encodings readable in the file's old blocks through this file system (on
+    copy-on-write or journalling storage the README recommends encrypted storage instead)."""
+    with contextlib.suppress(OSError), path.open("r+b") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(0)
+        zeros = bytes(min(size, 1 << 20))
+        while size > 0:
+            size -= handle.write(zeros[: min(size, len(zeros))])
+        handle.flush()
+        os.fsync(handle.fileno())
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
 class UploadCache:
     """A directory of parsed uploads, one Arrow IPC file per cache key."""
 
@@ -87,11 +103,10 @@ class UploadCache:
         return frame if isinstance(frame, pl.DataFrame) else None
 
     def remove(self, keys: Iterable[str | None]) -> None:
-        """Delete the files of these keys (those that exist)."""
+        """Overwrite and delete the files of these keys (those that exist)."""
         for key in keys:
             if key is not None and KEY_PATTERN.fullmatch(key):
-                with contextlib.suppress(OSError):
-                    self.path(key).unlink(missing_ok=True)
+                shred(self.path(key))
 
     def prune(self, keep: Iterable[str | None], *, grace_seconds: float = PRUNE_GRACE) -> int:
         """Delete every file whose key is not in ``keep`` (left by a crash or a removal that
@@ -106,6 +121,6 @@ class UploadCache:
                     continue
                 with contextlib.suppress(OSError):
                     if entry.stat().st_mtime < cutoff:
-                        os.unlink(entry.path)
+                        shred(Path(entry.path))
                         removed += 1
         return removed

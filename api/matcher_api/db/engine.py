@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA page_size=65536")  # large pages: uploads are multi-megabyte blobs
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not merely unlinked (set explicitly: the default
+    # depends on how the local SQLite library was compiled).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Checkpoints run in the background (checkpoint()); this is only the safety net (256 MiB).
@@ -71,6 +74,27 @@ def checkpoint(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def scrub_deleted(engine: Engine, tables: Sequence[str]) -> bool:
+    """After a purge: leave no copy of deleted rows in any file the database owns.
+
+    SQLite (``secure_delete`` zeroes the freed pages): the write-ahead log, whose older frames
+    still hold the rows, is copied into the database file and truncated to zero bytes. PostgreSQL:
+    ``VACUUM FULL`` rewrites ``tables`` (and their TOAST) into new files and removes the old ones;
+    a plain VACUUM would only mark the dead tuples' space reusable, leaving their bytes in place
+    until overwritten. Returns False when SQLite could not truncate the log because another
+    connection was reading (the next purge or start-up checkpoint finishes it).
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
+    if engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{name}"' for name in tables)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM FULL {names}")
+    return True
 
 
 def session_factory(engine: Engine, cache: UploadCache | None = None) -> sessionmaker[Session]:

@@ -2,30 +2,57 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     delete,
+    event,
     func,
     select,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher_api.db.audit import record_audit
-from matcher_api.db.engine import transaction, upload_cache
+from matcher_api.db.engine import scrub_deleted, transaction, upload_cache
 from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
     ROUND_TABLES,
     Agency,
+    Base,
     Round,
     ServiceState,
     Upload,
 )
 from matcher_api.errors import ConflictError, NotFoundError
 from matcher_api.security import hash_token, new_token
+
+logger = logging.getLogger("matcher_api.db")
+
+
+def _round_table_names() -> list[str]:
+    """Every table that holds rows of a round (those with a ``round_id``), and ``rounds``."""
+    tables = Base.metadata.sorted_tables
+    return [t.name for t in tables if "round_id" in t.c or t.name == "rounds"]
+
+
+def _scrub_after_commit(session: Session) -> None:
+    """Once the purge has committed, remove the deleted rows' bytes from the database files;
+    a failure is logged in one line (the purge itself stands) and retried by the next purge."""
+    engine = session.get_bind()
+
+    def scrub(_: Session) -> None:
+        try:
+            if not scrub_deleted(engine, _round_table_names()):  # type: ignore[arg-type]
+                logger.warning("purge: the database log could not be truncated yet (busy)")
+        except SQLAlchemyError as exc:
+            logger.warning("purge: scrubbing deleted rows failed (%s)", type(exc).__name__)
+
+    event.listen(session, "after_commit", scrub, once=True)
 
 
 def stored_coordinator_hash(session: Session) -> str | None:
@@ -178,6 +205,7 @@ def purge_round(
     cache = upload_cache(session)
     if cache is not None:
         cache.remove(cached)
+    _scrub_after_commit(session)
     return deleted
 
 

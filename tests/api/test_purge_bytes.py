@@ -1,0 +1,67 @@
+"""Deletion removes the bytes: after a purge, no ref of the round is left in any file the
+service owns (SQLite database, its log and shared memory, the upload cache; on PostgreSQL the
+files of the round tables and their TOAST), though the same search finds them before."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.api.factories import Api, hashed_bytes, refs_of
+
+AGENCY_ROWS = 600
+
+
+def _service_files(api: Api) -> list[Path]:
+    """Every file the service keeps: under its data folder, or the PostgreSQL relation files
+    of the tables that hold a round's rows (after a CHECKPOINT, so they are on disk)."""
+    settings = api.app.state.services.settings
+    files = [p for p in Path(settings.data_dir).rglob("*") if p.is_file()]
+    if not api.database_url.startswith("postgresql"):
+        return files
+    engine = create_engine(api.database_url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("CHECKPOINT"))
+            data_dir = Path(connection.execute(text("SHOW data_directory")).scalar_one())
+            rows = connection.execute(
+                text(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+                    "WHERE c.relname IN ('uploads', 'agency_results', 'round_results') "
+                    "OR c.oid IN (SELECT reltoastrelid FROM pg_class "
+                    "WHERE relname IN ('uploads', 'agency_results', 'round_results'))"
+                )
+            ).scalars()
+            paths = [data_dir / p for p in rows if p]
+    finally:
+        engine.dispose()
+    for path in paths:  # a relation over 1 GB continues in path.1, path.2, ...
+        files.extend(sorted(path.parent.glob(path.name + "*")))
+    return files
+
+
+def _refs_found(files: list[Path], refs: set[str]) -> int:
+    """How many of ``refs`` appear as bytes in any of ``files``."""
+    pattern = re.compile(b"|".join(re.escape(r.encode()) for r in refs))
+    found: set[bytes] = set()
+    for path in files:
+        found.update(pattern.findall(path.read_bytes()))
+    return len(found)
+
+
+def test_purge_leaves_no_ref_in_any_service_file(api: Api) -> None:
+    round_id, tokens = api.create_round()
+    refs: set[str] = set()
+    for offset, agency in enumerate(("skola", "socialtjanst")):
+        content = hashed_bytes(round_id, agency, list(range(offset, offset + AGENCY_ROWS)))
+        refs |= set(refs_of(content))
+        assert api.upload(round_id, tokens[agency], content).is_success
+    assert api.match(round_id)["status"] == "done"
+    before = _refs_found(_service_files(api), refs)
+    assert before > len(refs) // 10, "the search must find the refs while the round exists"
+
+    response = api.client.delete(f"/rounds/{round_id}", headers=api.coordinator)
+    assert response.status_code == 200, response.text
+    assert _refs_found(_service_files(api), refs) == 0

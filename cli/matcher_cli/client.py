@@ -6,6 +6,7 @@ settings class). Every refusal becomes a :class:`ServiceError` carrying the serv
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ class ClientSettings(BaseSettings):
     server: str = "http://127.0.0.1:8000"
     token: SecretStr | None = None
     timeout: float = 600.0
+    #: Send tokens over plain http to non-loopback addresses anyway (MATCHER_ALLOW_INSECURE_HTTP).
+    allow_insecure_http: bool = False
 
 
 def client_settings(server: str | None, token: str | None) -> ClientSettings:
@@ -39,12 +42,31 @@ def client_settings(server: str | None, token: str | None) -> ClientSettings:
     return ClientSettings(**{key: value for key, value in given.items() if value})
 
 
+def _safe_for_tokens(server: str) -> bool:
+    """Whether a token may travel to ``server``: over https, or plain http on loopback only."""
+    url = httpx.URL(server)
+    if url.scheme == "https":
+        return True
+    if url.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(url.host).is_loopback
+    except ValueError:
+        return False
+
+
 class MatcherClient:
     """Thin wrapper over the coordinator API: one method per endpoint the CLI uses."""
 
     def __init__(self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None):
         if settings.token is None or not settings.token.get_secret_value().strip():
             raise ConfigError("no token: pass --token or set MATCHER_TOKEN", reason="token")
+        if not settings.allow_insecure_http and not _safe_for_tokens(settings.server):
+            raise ConfigError(
+                "refusing to send a token over plain http to another machine: use an https:// "
+                "--server address, or set MATCHER_ALLOW_INSECURE_HTTP=1 if the network is trusted",
+                reason="insecure_http",
+            )
         self._http = httpx.Client(
             base_url=settings.server.rstrip("/"),
             headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},

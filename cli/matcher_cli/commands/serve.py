@@ -38,6 +38,12 @@ def serve_command(
     rotate_token: bool = typer.Option(
         False, "--new-coordinator-token", help="Replace a generated coordinator token (lost it?)."
     ),
+    ssl_certfile: Path | None = typer.Option(
+        None, "--ssl-certfile", help="Serve HTTPS with this certificate (PEM; with --ssl-keyfile)."
+    ),
+    ssl_keyfile: Path | None = typer.Option(
+        None, "--ssl-keyfile", help="The certificate's private key (PEM)."
+    ),
 ) -> None:
     """Start the coordinator service; settings come from MATCHER_* environment variables."""
     with reported_errors():
@@ -60,17 +66,53 @@ def serve_command(
             raise ConfigError(
                 f"invalid MATCHER_* settings: {problems}", reason="settings"
             ) from None
+        certfile, keyfile = _tls_files(ssl_certfile, ssl_keyfile)
+        tls = certfile is not None
         token = prepare_database(settings, rotate_token=rotate_token)
         if token is not None:
             show_token(token, write_token_file(settings, token))
-        console.print(f"matcher coordinator service on http://{host}:{port} (docs at /docs)")
+        scheme = "https" if tls else "http"
+        console.print(f"matcher coordinator service on {scheme}://{host}:{port} (docs at /docs)")
+        if not tls and not _is_loopback(host):
+            console.print(
+                "[bold]warning:[/] serving plain HTTP on a network interface: tokens cross the "
+                "network unencrypted; use --ssl-certfile/--ssl-keyfile or a TLS reverse proxy"
+            )
         uvicorn.run(
             create_app(settings),
             host=host,
             port=port,
             access_log=False,
             timeout_graceful_shutdown=10,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
+
+
+def _tls_files(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS arguments (both None: plain HTTP), after checking the files are given."""
+    from matcher.errors import ConfigError
+
+    if certfile is None and keyfile is None:
+        return None, None
+    if certfile is None or keyfile is None:
+        raise ConfigError("give both --ssl-certfile and --ssl-keyfile, or neither", reason="tls")
+    for path in (certfile, keyfile):
+        if not path.is_file():
+            raise ConfigError("TLS file not found", file=path, reason="tls")
+    return str(certfile), str(keyfile)
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether a listen address is reachable from this machine only."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -192,13 +192,22 @@ def test_binary_garbage(tmp_path: Path) -> None:
     assert err.value.reason in {"encoding", "binary_content"}
 
 
-def test_nul_bytes_named_by_row(tmp_path: Path) -> None:
+def test_a_row_with_nul_bytes_is_skipped_with_a_reason(tmp_path: Path) -> None:
     text = _standard().replace("Ella", "El\x00la")
+    export = read_export(_csv(tmp_path, text))
+    rejected = export.rejects.filter(pl.col("reason") == "nul_bytes")
+    assert rejected["row"].to_list() == [3]
+    assert rejected["action"].to_list() == ["row_rejected"]
+    assert 3 not in export.frame["row"].to_list() and export.frame.height > 0
+    assert "Ella" not in export.rejects.write_csv()
+
+
+def test_a_file_full_of_nul_bytes_is_refused_whole(tmp_path: Path) -> None:
+    lines = _standard().splitlines()
+    damaged = [lines[0], *(line.replace(";", ";\x00", 1) for line in lines[1:])]
     with pytest.raises(InputFileError) as err:
-        read_export(_csv(tmp_path, text))
+        read_export(_csv(tmp_path, "\n".join(damaged * 10) + "\n"))
     assert err.value.reason == "binary_content"
-    assert err.value.row == 3
-    assert "Ella" not in str(err.value)
 
 
 def test_missing_required_columns(tmp_path: Path) -> None:

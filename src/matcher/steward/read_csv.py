@@ -61,6 +61,15 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
     ) from None
 
 
+def _mostly_binary(text: str) -> bool:
+    """Whether NUL bytes are more than a few damaged rows: over 1 % of the characters, or on
+    more lines than ``_MAX_STRAY_CONTROLS`` and one in a hundred (a file refused whole)."""
+    if text.count("\x00") * 100 > len(text):
+        return True
+    damaged = sum(1 for line in text.splitlines() if "\x00" in line)
+    return damaged > max(_MAX_STRAY_CONTROLS, text.count("\n") // 100)
+
+
 def _unquoted(line: str) -> str:
     """A line with double-quoted stretches removed (for counting separators)."""
     return re.sub(r'"[^"]*"', "", line)
@@ -95,9 +104,9 @@ def read_csv_grid(
     text, used_encoding = _decode(data, encoding, path)
     text = text.removeprefix("\ufeff")
     nul = text.find("\x00")
-    if nul >= 0:
+    if nul >= 0 and _mostly_binary(text):
         raise InputFileError(
-            "the file contains NUL bytes; it is not a plain text export",
+            "the file is full of NUL bytes; it is not a plain text export",
             file=path,
             row=text.count("\n", 0, nul) + 1,
             reason="binary_content",
@@ -159,16 +168,20 @@ def read_csv_grid(
     grid = grid.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
     grid = grid.slice(h + 1)
     extra = pl.col(names[-1])
-    ragged = grid.filter(extra.is_not_null() & (extra.str.strip_chars() != ""))
-    rejects = ragged.select(
+    is_ragged = extra.is_not_null() & (extra.str.strip_chars() != "")
+    # A few rows with NUL bytes (damage) are skipped with a reason, not the whole file.
+    has_nul = pl.any_horizontal(pl.col(names).str.contains("\x00", literal=True)).fill_null(False)
+    reason = pl.when(has_nul).then(pl.lit(Reason.NUL_BYTES.value))
+    rejected = grid.filter(is_ragged | has_nul)
+    rejects = rejected.select(
         file=pl.lit(path.name),
         row=pl.col("row"),
         column=pl.lit(None, dtype=pl.String),
-        reason=pl.lit(Reason.RAGGED_ROW.value),
+        reason=reason.otherwise(pl.lit(Reason.RAGGED_ROW.value)),
         action=pl.lit(Action.ROW_REJECTED.value),
     ).cast(pl.Schema(REJECTS_SCHEMA))
-    if ragged.height:
-        grid = grid.filter(~(extra.is_not_null() & (extra.str.strip_chars() != "")))
+    if rejected.height:
+        grid = grid.filter(~(is_ragged | has_nul))
     grid = grid.drop(names[-1])
     grid = grid.rename({f"c{i}": f"__col{i}" for i in range(width)})
     return grid, headers, h + 1, rejects, used_encoding, sep

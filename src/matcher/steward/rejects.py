@@ -61,6 +61,7 @@ class Reason(StrEnum):
     CELL_TOO_LONG = "cell_too_long"
     # rows
     RAGGED_ROW = "ragged_row"
+    NUL_BYTES = "nul_bytes"
     NO_LINKABLE_FIELDS = "no_linkable_fields"
 
 
@@ -89,6 +90,7 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.CELL_FORMULA: "a spreadsheet formula (starts with =, + or @); never evaluated",
     Reason.CELL_TOO_LONG: "the cell is longer than any real value of this field",
     Reason.RAGGED_ROW: "the row has more fields than the header, so its columns may be shifted",
+    Reason.NUL_BYTES: "the row holds NUL bytes (a damaged or binary stretch in the file)",
     Reason.NO_LINKABLE_FIELDS: "no valid identity number and not (a name and a birth date)",
 }
 

@@ -104,6 +104,15 @@ def test_hash_end_to_end(tmp_path: Path) -> None:
         assert cell not in result.output
 
 
+def test_hash_marks_an_outcome_list(tmp_path: Path) -> None:
+    key = _key(tmp_path)
+    assert runner.invoke(app, _hash_args(tmp_path, key)).exit_code == 0
+    assert read_hashed(tmp_path / "hashed.parquet").header.list_kind == "signals"
+    result = runner.invoke(app, [*_hash_args(tmp_path, key), "--outcomes", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert read_hashed(tmp_path / "hashed.parquet").header.list_kind == "outcomes"
+
+
 def test_hash_refuses_existing_outputs_and_overwrites_when_asked(tmp_path: Path) -> None:
     key = _key(tmp_path)
     assert runner.invoke(app, _hash_args(tmp_path, key)).exit_code == 0

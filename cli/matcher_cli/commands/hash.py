@@ -40,6 +40,11 @@ def hash_command(
     separator: str | None = typer.Option(None, "--separator", help="';', ',' or 'tab'."),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name or number."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
+    outcomes: bool = typer.Option(
+        False,
+        "--outcomes",
+        help="The list is an analysis round's outcome list (e.g. placements), not signals.",
+    ),
 ) -> None:
     """Hash an export with the round key: writes the hashed file, the local map and rejects."""
     with reported_errors():
@@ -67,6 +72,7 @@ def hash_command(
                 sheet=options.sheet,
                 overwrite=overwrite,
                 progress=advance,
+                list_kind="outcomes" if outcomes else "signals",
             )
 
     table = Table(title="matcher hash", show_header=False, title_justify="left")

@@ -52,6 +52,10 @@ HASHED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+#: What a hashed list holds: weak signals (every round), or an analysis round's outcomes.
+ListKind = Literal["signals", "outcomes"]
+
+
 class EncodingParams(BaseModel):
     """Parameters of the Bloom-filter encoding; all uploads of a round must agree on them."""
 
@@ -91,7 +95,7 @@ class HashedFileHeader(BaseModel):
     )
     encoding: EncodingParams = Field(default_factory=EncodingParams)
     matcher_version: str = "0"
-    list_kind: Literal["signals", "outcomes"] = Field(
+    list_kind: ListKind = Field(
         "signals", description="a signal list, or an outcome list of an analysis round (issue 10)"
     )
 

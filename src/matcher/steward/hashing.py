@@ -36,6 +36,7 @@ from matcher.steward.hashed_file import (
     HashedFile,
     HashedFileHeader,
     HashedFileWriter,
+    ListKind,
 )
 from matcher.steward.keys import RoundKeys
 from matcher.steward.normalise import normalise_export
@@ -124,6 +125,7 @@ def hash_records(
     reference_date: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
+    list_kind: ListKind = "signals",
 ) -> tuple[HashedFile, pl.DataFrame]:
     """Hash normalised records: the hashed file (header + frame) and the local map frame."""
     header, runs = hash_runs(
@@ -135,6 +137,7 @@ def hash_records(
         reference_date=reference_date,
         chunk_rows=chunk_rows,
         progress=progress,
+        list_kind=list_kind,
     )
     parts = list(runs)
     frame = (
@@ -161,6 +164,7 @@ def hash_runs(
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     refs: pl.Series | None = None,
+    list_kind: ListKind = "signals",
 ) -> tuple[HashedFileHeader, Iterator[pl.DataFrame]]:
     """The hashed file's header and its rows, run by run in record order: ``chunk_rows`` records
     a run, hashed side by side (one run per core) while the caller consumes earlier ones.
@@ -183,6 +187,7 @@ def hash_runs(
         reference_date=reference_date,
         encoding=params,
         matcher_version=__version__,
+        list_kind=list_kind,
     )
     encoder = BloomEncoder(keys, params)
     words = NameWords(keys)
@@ -296,6 +301,7 @@ def hash_export(
     overwrite: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
+    list_kind: ListKind = "signals",
 ) -> HashSummary:
     """Read, normalise and hash an export; write the hashed file, the local map and the rejects."""
     started = time.perf_counter()
@@ -353,6 +359,7 @@ def hash_export(
                 chunk_rows=chunk_rows,
                 progress=progress,
                 refs=refs,
+                list_kind=list_kind,
             )
             writer = HashedFileWriter(outputs["hashed"], header, overwrite=overwrite)
             with writer:

@@ -42,17 +42,20 @@ def client_settings(server: str | None, token: str | None) -> ClientSettings:
     return ClientSettings(**{key: value for key, value in given.items() if value})
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _safe_for_tokens(server: str) -> bool:
     """Whether a token may travel to ``server``: over https, or plain http on loopback only."""
     url = httpx.URL(server)
-    if url.scheme == "https":
-        return True
-    if url.host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(url.host).is_loopback
-    except ValueError:
-        return False
+    return url.scheme == "https" or is_loopback_host(url.host)
 
 
 class MatcherClient:

@@ -54,6 +54,7 @@ def serve_command(
         from matcher.errors import ConfigError
         from matcher_api.main import create_app, prepare_database, write_token_file
         from matcher_api.settings import get_settings
+        from matcher_cli.client import is_loopback_host
 
         try:
             settings = get_settings()
@@ -73,7 +74,7 @@ def serve_command(
             show_token(token, write_token_file(settings, token))
         scheme = "https" if tls else "http"
         console.print(f"matcher coordinator service on {scheme}://{host}:{port} (docs at /docs)")
-        if not tls and not _is_loopback(host):
+        if not tls and not is_loopback_host(host):
             console.print(
                 "[bold]warning:[/] serving plain HTTP on a network interface: tokens cross the "
                 "network unencrypted; use --ssl-certfile/--ssl-keyfile or a TLS reverse proxy"
@@ -101,18 +102,6 @@ def _tls_files(certfile: Path | None, keyfile: Path | None) -> tuple[str | None,
         if not path.is_file():
             raise ConfigError("TLS file not found", file=path, reason="tls")
     return str(certfile), str(keyfile)
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether a listen address is reachable from this machine only."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -58,7 +58,9 @@ def _greedy_pattern(bits: np.ndarray, target: float, tol: float) -> np.ndarray:
     """Positions set together in about ``target`` filters: narrow the set greedily by the most
     shared position, then keep every position set in almost all of it."""
     inside = np.ones(len(bits), np.bool_)
-    chosen: list[int] = []
+    # positions set in (nearly) every filter of the pool belong to q-grams the pool was split on
+    always = np.flatnonzero(bits.mean(axis=0) >= 0.97)
+    chosen: list[int] = list(always)
     while inside.sum() > target * (1 + tol):
         support = bits[inside].sum(axis=0).astype(np.int64)
         support[chosen] = -1
@@ -67,11 +69,18 @@ def _greedy_pattern(bits: np.ndarray, target: float, tol: float) -> np.ndarray:
             break
         chosen.append(j)
         inside &= bits[:, j].astype(np.bool_)
-    size = int(inside.sum())
-    if size < target * (1 - tol) or size == 0:
-        return np.zeros(0, np.int64)
-    support = bits[inside].sum(axis=0)
-    return np.flatnonzero(support >= (1 - tol / 2) * size)
+    pattern = np.zeros(0, np.int64)
+    for _ in range(4):  # refine: the positions most of the set share, the filters holding them
+        size = int(inside.sum())
+        if size < target * (1 - 2 * tol) or size == 0:
+            return np.zeros(0, np.int64)
+        support = bits[inside].sum(axis=0)
+        support[always] = 0
+        pattern = np.flatnonzero(support >= 0.8 * size)
+        if not len(pattern):
+            return pattern
+        inside = bits[:, pattern].mean(axis=1) >= 0.9
+    return pattern
 
 
 def mine_patterns(
@@ -91,7 +100,7 @@ def mine_patterns(
             continue
         share = has[pub].mean(axis=0)
         open_grams = [
-            i for i in np.argsort(-share) if grams[i] not in mined and share[i] >= params.min_share
+            i for i in np.argsort(-share) if grams[i] not in mined and params.min_share <= share[i] <= 0.95
         ]
         if open_grams:
             g = int(open_grams[0])
@@ -112,25 +121,58 @@ def mine_patterns(
     return mined
 
 
-def _candidates(public: Population, truth: str) -> tuple[list[str], np.ndarray]:
-    """The names the attacker can read a record as, with their public frequency: every public
-    first name x public surname for ``name``, the public values otherwise."""
+def _gram_matrix(values: list[str], mined: list[str]) -> np.ndarray:
+    """Per value, which mined q-grams its bigrams hold (``bool[len(values), len(mined)]``)."""
+    index = {g: i for i, g in enumerate(mined)}
+    out = np.zeros((len(values), len(mined)), np.bool_)
+    for r, v in enumerate(values):
+        out[r, [index[g] for g in bigrams(v) if g in index]] = True
+    return out
+
+
+def _best(present: np.ndarray, options: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per record, the option whose mined q-grams agree with the record's most (ties: the most
+    frequent option)."""
+    r = present.astype(np.float32)
+    o = options.astype(np.float32)
+    agree = r @ o.T + (1 - r) @ (1 - o).T
+    return np.argmax(agree + 1e-3 * weight[None, :] / max(float(weight.max()), 1.0), axis=1)
+
+
+def _read_back(
+    present: np.ndarray, public: Population, truth: str, mined: list[str]
+) -> np.ndarray:
+    """Each record read as a public value from the mined q-grams it holds: one field directly; a
+    name as its best surname, then the first name that best completes it."""
+    def table(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+        distinct, counts = np.unique(np.asarray([v for v in values if v], dtype=str), return_counts=True)
+        return [str(v) for v in distinct], counts.astype(np.float32)
+
+    out = np.full(len(present), None, dtype=object)
+    if not mined or not len(present):
+        return out
     if truth != "name":
-        values, counts = np.unique(
-            np.asarray([v for v in public.truth(truth) if v], dtype=str), return_counts=True
-        )
-        return [str(v) for v in values], counts.astype(np.float64)
-    firsts, fc = np.unique(np.asarray(public.first, dtype=str), return_counts=True)
-    surnames, sc = np.unique(np.asarray(public.surname, dtype=str), return_counts=True)
-    names = [f"{f} {s}" for f in firsts for s in surnames if f and s]
-    weights = np.outer(fc[firsts != ""], sc[surnames != ""]).ravel().astype(np.float64)
-    return names, weights
-
-
-def _pattern_keys(grams: list[set[str]], mined: list[str]) -> list[bytes]:
-    """Per value, which mined q-grams it holds, packed as bytes."""
-    matrix = np.array([[g in s for g in mined] for s in grams], np.bool_).reshape(len(grams), -1)
-    return [row.tobytes() for row in np.packbits(matrix, axis=1)]
+        names, weight = table(public.truth(truth))
+        pick = _best(present, _gram_matrix(names, mined), weight)
+        out[:] = np.asarray(names, dtype=object)[pick]
+        return out
+    firsts, fw = table(public.first)
+    surnames, sw = table(public.surname)
+    f_grams, s_grams = _gram_matrix(firsts, mined), _gram_matrix(surnames, mined)
+    # a surname's q-grams must all be in the record: score held minus (heavily) missing ones
+    r = present.astype(np.float32)
+    s = s_grams.astype(np.float32)
+    s_score = r @ s.T - 4 * (1 - r) @ s.T + 1e-3 * sw[None, :] / max(float(sw.max()), 1.0)
+    s_pick = np.argmax(s_score, axis=1)
+    for lo in range(0, len(present), 512):
+        rows = slice(lo, lo + 512)
+        full = f_grams[None, :, :] | s_grams[s_pick[rows]][:, None, :]
+        agree = (full == present[rows][:, None, :]).sum(axis=2).astype(np.float32)
+        f_pick = np.argmax(agree + 1e-3 * fw[None, :] / max(float(fw.max()), 1.0), axis=1)
+        out[rows] = [
+            f"{firsts[f]} {surnames[t]}" for f, t in zip(f_pick, s_pick[rows], strict=True)
+        ]
+    return out
 
 
 def pattern_mining_attack(
@@ -152,17 +194,10 @@ def pattern_mining_attack(
     public_grams = [encoded_grams(str(v), column.truth) for v in public.truth(column.truth) if v]
     mined = mine_patterns(bits[sample], public_grams, params)
     order = sorted(mined)
-    present = np.stack(
-        [bits[:, mined[g]].all(axis=1) for g in order], axis=1
-    ) if order else np.zeros((len(bits), 0), np.bool_)
-    record_keys = [row.tobytes() for row in np.packbits(present, axis=1)]
-    names, weights = _candidates(public, column.truth)
-    best: dict[bytes, tuple[float, str]] = {}
-    name_keys = _pattern_keys([encoded_grams(v, column.truth) for v in names], order)
-    for key, weight, name in zip(name_keys, weights, names, strict=True):
-        if key not in best or weight > best[key][0]:
-            best[key] = (weight, name)
-    guessed = np.array([best.get(k, (0.0, None))[1] for k in record_keys], dtype=object)
+    present = np.zeros((len(bits), len(order)), np.bool_)
+    for i, g in enumerate(order):
+        present[:, i] = bits[:, mined[g]].all(axis=1)
+    guessed = _read_back(present, public, column.truth, order)
     truth = population.truth(column.truth)
     return AttackResult(
         attack="pattern_mining",

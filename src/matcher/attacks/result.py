@@ -62,10 +62,11 @@ class AttackResult:
         return self.reidentified / max(self.chance, 1)
 
     def within_bound(self) -> bool:
-        """Whether the attack stays within matcher's bound: <= 2x chance and <= 0.1 % of records
-        (a share under one record of the file counts as one record)."""
+        """Whether the attack stays within matcher's bound: at most 2x chance, and at most 0.1 %
+        of the records (at least one record) re-identified beyond what the chance guess gets."""
         allowed = max(MAX_SHARE * self.records, 1.0)
-        return self.over_chance <= MAX_OVER_CHANCE and self.reidentified <= allowed
+        beyond = self.reidentified - self.chance
+        return self.over_chance <= MAX_OVER_CHANCE and beyond <= allowed
 
     def as_dict(self) -> dict[str, object]:
         """The figures as plain JSON values."""

@@ -44,6 +44,7 @@ class MiningParams:
     tolerance: float = 0.1
     min_positions: int = 4
     sample: int = 20_000
+    tries: int = 6
 
 
 def encoded_grams(value: str, truth: str) -> set[str]:
@@ -83,6 +84,38 @@ def _greedy_pattern(bits: np.ndarray, target: float, tol: float) -> np.ndarray:
     return pattern
 
 
+def _best_label(
+    pattern: np.ndarray,
+    bits: np.ndarray,
+    has: np.ndarray,
+    grams: list[str],
+    mined: dict[str, np.ndarray],
+    found: dict[str, np.ndarray],
+) -> int:
+    """The unmined q-gram a pattern belongs to: the one whose public share and co-occurrence with
+    the q-grams mined so far best match the pattern's in the filters (q-grams that always occur
+    together have the same share; their co-occurrences tell them apart)."""
+    inside = bits[:, pattern].all(axis=1)
+    share = inside.mean()
+    public_share = has.mean(axis=0)
+    open_ids = [i for i in range(len(grams)) if grams[i] not in mined]
+    near = sorted(open_ids, key=lambda i: abs(public_share[i] - share))[:30]
+    known = list(found)
+    index = {g: i for i, g in enumerate(grams)}
+    file_profile = np.array([found[h][inside].mean() for h in known]) if inside.any() else None
+
+    def distance(i: int) -> float:
+        d = 4 * abs(public_share[i] - share)
+        if file_profile is not None and known:
+            holders = has[:, i]
+            if holders.any():
+                profile = has[holders][:, [index[h] for h in known]].mean(axis=0)
+                d += float(np.abs(profile - file_profile).mean())
+        return float(d)
+
+    return int(min(near, key=distance))
+
+
 def mine_patterns(
     bits: np.ndarray, public_grams: list[set[str]], params: MiningParams
 ) -> dict[str, np.ndarray]:
@@ -93,6 +126,7 @@ def mine_patterns(
     for r, s in enumerate(public_grams):
         has[r, [index[g] for g in s]] = True
     mined: dict[str, np.ndarray] = {}
+    found: dict[str, np.ndarray] = {}  # per mined q-gram, the filters holding its pattern
     stack = [(np.arange(len(bits)), np.arange(len(public_grams)), 0)]
     while stack:
         rows, pub, depth = stack.pop()
@@ -100,15 +134,19 @@ def mine_patterns(
             continue
         share = has[pub].mean(axis=0)
         open_grams = [
-            i for i in np.argsort(-share) if grams[i] not in mined and params.min_share <= share[i] <= 0.95
+            int(i)
+            for i in np.argsort(-share)
+            if grams[i] not in mined and params.min_share <= share[i] <= 0.95
         ]
-        if open_grams:
-            g = int(open_grams[0])
-            pattern = _greedy_pattern(bits[rows], share[g] * len(rows), params.tolerance)
-            if len(pattern) < params.min_positions:
-                continue
-            mined[grams[g]] = pattern
-        else:  # split on the mined q-gram nearest half the pool, if any is informative
+        g = -1
+        for i in open_grams[: params.tries]:  # the most frequent q-gram whose pattern shows
+            pattern = _greedy_pattern(bits[rows], share[i] * len(rows), params.tolerance)
+            if len(pattern) >= params.min_positions:
+                g = _best_label(pattern, bits, has, grams, mined, found)
+                mined[grams[g]] = pattern
+                found[grams[g]] = bits[:, pattern].all(axis=1)
+                break
+        if g < 0:  # split on the mined q-gram nearest half the pool, if any is informative
             known = [i for i in range(len(grams)) if grams[i] in mined]
             if not known:
                 continue

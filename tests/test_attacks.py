@@ -45,6 +45,11 @@ def test_matcher_files_stay_within_the_bound(results: list[AttackResult], attack
     ours = [r for r in results if r.attack == attack and r.target == "matcher"]
     assert ours
     for result in ours:
+        if result.column == "row_order":
+            # rows in random-ref order are a random permutation: Poisson(1) rows stay in place
+            # (P(> 8) ~ 1e-6); the export order itself would link every row
+            assert result.reidentified <= 8, result.as_dict()
+            continue
         assert result.within_bound(), result.as_dict()
 
 
@@ -101,4 +106,3 @@ def test_bloom_bits_reads_matchers_bit_order(rows: list[bytes]) -> None:
 def test_token_lists_are_csr(lists: list[list[int]]) -> None:
     offsets, values = token_lists(pl.Series(lists, dtype=pl.List(pl.UInt64)))
     assert [values[offsets[i] : offsets[i + 1]].tolist() for i in range(len(lists))] == lists
-

@@ -6,7 +6,8 @@
   the CLK of Schnell et al. 2011): padded bigrams of the first given name and the surname, ``k``
   positions per bigram by double hashing ``h1 + i * h2 mod l`` with keyed HMAC-SHA1 and HMAC-MD5
   (as clkhash did before v0.16), 1024 bits, one key for all fields, no salt, no diffusion.
-* ``first_bloom``, ``surname_bloom``: field-level Bloom filters of one name each, built the same way.
+* ``first_bloom``, ``surname_bloom``: field-level Bloom filters of one name each, built the same
+  way.
 
 The keys are random and unknown to the attacker, as in the papers: the attacks on Bloom filters
 never need them. Encoded in numpy per distinct value (no clkhash dependency).
@@ -64,7 +65,7 @@ class _DoubleHash:
         return found
 
     def filters(self, values: list[str]) -> np.ndarray:
-        """``uint8[n, BITS]`` 0/1 filters of the bigrams of each value (computed per distinct one)."""
+        """``uint8[n, BITS]`` 0/1 filters of each value's bigrams (once per distinct value)."""
         distinct = {v: i for i, v in enumerate(dict.fromkeys(values))}
         table = np.zeros((len(distinct), BITS), np.uint8)
         for value, row in distinct.items():

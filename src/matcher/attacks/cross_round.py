@@ -55,7 +55,9 @@ def _token_links(first: pl.Series, second: pl.Series, same: np.ndarray) -> int:
     return linked
 
 
-def _dice_links(first: pl.Series, second: pl.Series, same: np.ndarray, seed: int) -> tuple[int, int]:
+def _dice_links(
+    first: pl.Series, second: pl.Series, same: np.ndarray, seed: int
+) -> tuple[int, int]:
     """On a sample, second-round records whose most similar first-round encoding is the same
     child's (ties: none linked); returns (linked, records attacked)."""
     rng = np.random.default_rng(seed)

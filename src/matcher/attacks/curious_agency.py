@@ -71,9 +71,11 @@ def curious_agency_attack(
     learned = view.filter(pl.col("agency") == "socialtjanst")
     rows = maps[1].join(learned.select("ref", "signals"), on="ref")["row"].to_numpy()
     learned_pnr = set(curious.pnr[rows].tolist()) | set(curious.name[rows].tolist())
-    hit = sum(1 for p, m in zip(target.pnr, target.name, strict=True) if p in learned_pnr or (
-        not p and m in learned_pnr
-    ))
+    hit = sum(
+        1
+        for p, m in zip(target.pnr, target.name, strict=True)
+        if p in learned_pnr or (not p and m in learned_pnr)
+    )
     categories = int(
         maps[1].join(learned.select("ref", "signals"), on="ref")["signals"].drop_nulls().len()
     )

@@ -30,7 +30,7 @@ from matcher.kernels import hmac as hmac_kernels
 from matcher.steward.identifiers import luhn_check_digits
 from matcher.steward.keys import RoundKeys
 
-__all__ = ["candidate_numbers", "dictionary_attack", "sha256_guess", "wrong_key_guess"]
+__all__ = ["Guess", "candidate_numbers", "dictionary_attack", "sha256_guess", "wrong_key_guess"]
 
 Guess = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

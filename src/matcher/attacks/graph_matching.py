@@ -62,7 +62,7 @@ def _quantile_map(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def _greedy_match(cost: np.ndarray) -> np.ndarray:
     """Per row, a distinct column, cheapest pairs first (-1 where none is left)."""
     order = np.argsort(cost, axis=None)
-    rows, cols = np.unravel_index(order, cost.shape)
+    rows, cols = (np.asarray(a, np.int64) for a in np.unravel_index(order, cost.shape))
     match = np.full(cost.shape[0], -1, np.int64)
     used = np.zeros(cost.shape[1], np.bool_)
     for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
@@ -82,7 +82,7 @@ def graph_matching_attack(
     overlap: float = 0.8,
     seed: int = 0,
 ) -> AttackResult:
-    """Match a sample of encoded records to the attacker's roster through their similarity graphs."""
+    """Match a sample of encoded records to the attacker's roster by their similarity graphs."""
     started = perf_counter()
     rng = np.random.default_rng(seed)
     rows = rng.permutation(population.size)[:nodes]
@@ -101,7 +101,8 @@ def graph_matching_attack(
     enc_f, plain_f = _features(encoded_sim), _features(plain_sim)
     cost = np.abs(enc_f[:, None, :] - plain_f[None, :, :]).sum(axis=2)
     match = _greedy_match(cost)
-    guessed = np.where(match >= 0, roster[np.maximum(match, 0)], None).astype(object)
+    guessed = np.full(len(match), None, dtype=object)
+    guessed[match >= 0] = roster[match[match >= 0]]
     truth = population.truth(column.truth)[rows]
     return AttackResult(
         attack="graph_matching",

@@ -144,7 +144,7 @@ def mine_patterns(
             if len(pattern) >= params.min_positions:
                 g = _best_label(pattern, bits, has, grams, mined, found)
                 mined[grams[g]] = pattern
-                found[grams[g]] = bits[:, pattern].all(axis=1)
+                found[grams[g]] = np.asarray(bits[:, pattern].all(axis=1), np.bool_)
                 break
         if g < 0:  # split on the mined q-gram nearest half the pool, if any is informative
             known = [i for i in range(len(grams)) if grams[i] in mined]
@@ -177,13 +177,14 @@ def _best(present: np.ndarray, options: np.ndarray, weight: np.ndarray) -> np.nd
     return np.argmax(agree + 1e-3 * weight[None, :] / max(float(weight.max()), 1.0), axis=1)
 
 
-def _read_back(
-    present: np.ndarray, public: Population, truth: str, mined: list[str]
-) -> np.ndarray:
+def _read_back(present: np.ndarray, public: Population, truth: str, mined: list[str]) -> np.ndarray:
     """Each record read as a public value from the mined q-grams it holds: one field directly; a
     name as its best surname, then the first name that best completes it."""
+
     def table(values: np.ndarray) -> tuple[list[str], np.ndarray]:
-        distinct, counts = np.unique(np.asarray([v for v in values if v], dtype=str), return_counts=True)
+        distinct, counts = np.unique(
+            np.asarray([v for v in values if v], dtype=str), return_counts=True
+        )
         return [str(v) for v in distinct], counts.astype(np.float32)
 
     out = np.full(len(present), None, dtype=object)

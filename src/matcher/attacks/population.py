@@ -49,7 +49,7 @@ class Population:
         return self.records.height
 
     def truth(self, kind: str) -> np.ndarray:
-        """The true value per record for a truth kind (``pnr``, ``name``, ``first``, ``surname``)."""
+        """The true value per record of a truth kind (``pnr``, ``name``, ``first``, ``surname``)."""
         values: dict[str, np.ndarray] = {
             "pnr": self.pnr,
             "name": self.name,

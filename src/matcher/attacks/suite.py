@@ -21,7 +21,7 @@ from matcher.attacks.baselines import baseline_frame
 from matcher.attacks.columns import BASELINE_COLUMNS, MATCHER_COLUMNS, AttackColumn
 from matcher.attacks.cross_round import cross_round_attacks
 from matcher.attacks.curious_agency import curious_agency_attack
-from matcher.attacks.dictionary import dictionary_attack, sha256_guess, wrong_key_guess
+from matcher.attacks.dictionary import Guess, dictionary_attack, sha256_guess, wrong_key_guess
 from matcher.attacks.frequency import frequency_attack
 from matcher.attacks.graph_matching import graph_matching_attack
 from matcher.attacks.pattern_mining import pattern_mining_attack
@@ -99,7 +99,7 @@ def run_suite(
         for column in columns:
             if "dictionary" in config.attacks and column.truth == "pnr":
                 say(f"dictionary {name}/{column.name}")
-                guesses = {"sha256": sha256_guess}
+                guesses: dict[str, Guess] = {"sha256": sha256_guess}
                 if name == "matcher":
                     guesses["wrong_key"] = wrong_key_guess("round-1")
                 results.append(
@@ -148,4 +148,3 @@ def run_suite(
             results.append(curious_agency_attack(population, policy=policy, seed=config.seed))
         results.append(curious_agency_attack(population, cap=cap, seed=config.seed))
     return results
-

@@ -54,10 +54,10 @@ __all__ = [
     "RECORD_SCHEMA",
     "HashSummary",
     "Progress",
+    "file_order",
     "hash_export",
     "hash_records",
     "hash_runs",
-    "file_order",
     "new_refs",
 ]
 

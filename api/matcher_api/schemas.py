@@ -87,6 +87,12 @@ class RoundCreate(BaseModel):
     retention_days: int | None = Field(
         None, ge=1, le=3650, description="days until the round is purged (service default if unset)"
     )
+    max_list_rows: int | None = Field(
+        None,
+        ge=1,
+        description="most rows one agency's list may hold: bounds what an agency uploading its "
+        "whole roster can learn of the other lists (docs/privacy-attacks.md); none if unset",
+    )
     agencies: list[AgencyLabel] = Field(..., min_length=2, max_length=50)
 
     @field_validator("name", "legal_basis")
@@ -115,6 +121,9 @@ class UploadPublic(BaseModel):
     size_bytes: int = Field(..., examples=[412_904])
     key_check: str = Field(..., examples=["3f9a1c0e5b7d2a44"])
     uploaded_at: datetime
+    warning: str | None = Field(
+        None, description="set when the list is far larger than the agency's or the round's usual"
+    )
 
 
 class JobPublic(BaseModel):
@@ -154,6 +163,7 @@ class RoundPublic(BaseModel):
     window_to: date | None = None
     disclosure_policy: DisclosurePolicy
     retention_days: int = Field(..., examples=[30])
+    max_list_rows: int | None = Field(None, description="most rows one agency's list may hold")
     created_at: datetime
     expires_at: datetime
     key_check: str | None = Field(

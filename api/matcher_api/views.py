@@ -75,6 +75,7 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         window_to=row.window_to,
         disclosure_policy=row.disclosure_policy,
         retention_days=row.retention_days,
+        max_list_rows=row.max_list_rows,
         created_at=row.created_at,
         expires_at=row.expires_at,
         key_check=key_check,

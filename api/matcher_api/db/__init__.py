@@ -82,6 +82,7 @@ from matcher_api.db.uploads import (
     replace_upload,
     round_uploads,
     stream_uploads,
+    unusual_size,
     upload_overview,
 )
 
@@ -148,6 +149,7 @@ __all__ = [
     "stored_coordinator_hash",
     "stream_uploads",
     "transaction",
+    "unusual_size",
     "upgrade_database",
     "upload_cache",
     "upload_generation",

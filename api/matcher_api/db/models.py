@@ -88,6 +88,9 @@ class Round(Base):
     retention_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Most rows one agency's list may hold (None: no cap); bounds what a curious agency can
+    #: learn by uploading its whole roster (issue 12, docs/privacy-attacks.md).
+    max_list_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Agency(Base):

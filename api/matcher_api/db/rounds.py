@@ -91,6 +91,7 @@ def create_round(
     retention_days: int,
     agencies: Sequence[str],
     now: datetime,
+    max_list_rows: int | None = None,
 ) -> tuple[Round, dict[str, str]]:
     """Create a round and one upload token per agency; the plain tokens are returned once."""
     if session.get(Round, round_id) is not None:
@@ -106,6 +107,7 @@ def create_round(
         retention_days=retention_days,
         created_at=now,
         expires_at=now + timedelta(days=retention_days),
+        max_list_rows=max_list_rows,
     )
     session.add(row)
     session.flush()
@@ -126,6 +128,7 @@ def create_round(
         policy=disclosure_policy,
         legal_basis=legal_basis,
         retention_days=retention_days,
+        max_list_rows=max_list_rows if max_list_rows is not None else "none",
     )
     return row, tokens
 

@@ -27,6 +27,7 @@ from matcher_api.db.models import (
     Agency,
     AgencyResult,
     AgencyScope,
+    Round,
     RoundKey,
     RoundResult,
     Upload,
@@ -54,9 +55,52 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
         raise UnprocessableError(
             f"the key check value must be 1 to {KEY_CHECK_MAX} hex digits", reason="key_check"
         )
+    cap = session.scalar(select(Round.max_list_rows).where(Round.id == scope.round_id))
+    if cap is not None and header.row_count > cap:
+        raise UnprocessableError(
+            f"the list holds {header.row_count} rows, more than this round's cap of {cap} rows "
+            "per agency; upload only the children with a signal in the round's window",
+            reason="list_cap",
+        )
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
     fix_parameters(session, scope, header)
+
+
+#: An upload this many times larger than the agency's previous list, or than the median of the
+#: other agencies' lists, is flagged (audit entry and a warning in the response): the signature
+#: of an agency uploading its whole roster to learn the other lists (docs/privacy-attacks.md).
+LARGE_UPLOAD_FACTOR = 3
+#: Lists below this many rows are never flagged (small municipalities' lists vary a lot).
+LARGE_UPLOAD_MIN_ROWS = 200
+
+
+def unusual_size(session: Session, scope: AgencyScope, rows: int, *, now: datetime) -> str | None:
+    """A warning (and an ``upload.large`` audit entry, counts only) when ``rows`` is far more
+    than the agency's previous upload or the other agencies' median list in this round."""
+    if rows < LARGE_UPLOAD_MIN_ROWS:
+        return None
+    counts = session.execute(
+        select(Upload.agency_id, Upload.row_count).where(Upload.round_id == scope.round_id)
+    ).all()
+    own = [c for a, c in counts if a == scope.agency_id]
+    others = sorted(c for a, c in counts if a != scope.agency_id)
+    usual = own[0] if own else (others[len(others) // 2] if others else None)
+    if usual is None or rows <= LARGE_UPLOAD_FACTOR * max(usual, 1):
+        return None
+    record_audit(
+        session,
+        actor=scope.actor,
+        action="upload.large",
+        round_id=scope.round_id,
+        now=now,
+        rows=rows,
+        usual_rows=usual,
+    )
+    return (
+        f"this list holds {rows} rows, more than {LARGE_UPLOAD_FACTOR} times the usual "
+        f"{usual}; the coordinator has been notified"
+    )
 
 
 def fix_parameters(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:

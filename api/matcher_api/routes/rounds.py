@@ -57,6 +57,7 @@ def create_round(
         retention_days=retention,
         agencies=body.agencies,
         now=now,
+        max_list_rows=body.max_list_rows,
     )
     public = views.round_public(session, row, settings.small_count_threshold)
     session.commit()

@@ -168,6 +168,7 @@ def store_upload(
     try:
         with db.transaction(services.factory) as session:
             try:
+                warning = db.unusual_size(session, scope, header.row_count, now=services.clock())
                 row = db.replace_upload(
                     session, scope, header, content, now=services.clock(), cache_key=key
                 )
@@ -193,7 +194,7 @@ def store_upload(
     timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
     info = db.UploadInfo(scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at)
-    return views.upload_public(info)
+    return views.upload_public(info).model_copy(update={"warning": warning})
 
 
 async def store_received(

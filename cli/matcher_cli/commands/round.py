@@ -92,6 +92,12 @@ def create(
         help="agencies_only, or agencies_and_categories to show the others' signal categories.",
     ),
     retention_days: int | None = typer.Option(None, "--retention-days", help="Days to keep."),
+    max_list_rows: int | None = typer.Option(
+        None,
+        "--max-list-rows",
+        help="Most rows one agency's list may hold: bounds what an agency uploading its whole "
+        "roster learns of the other lists (docs/privacy-attacks.md).",
+    ),
     tokens_out: Path | None = typer.Option(
         None, "--tokens-out", help="Also write the agency tokens to this new file (mode 600)."
     ),
@@ -113,6 +119,8 @@ def create(
             body["id"] = round_id
         if retention_days:
             body["retention_days"] = retention_days
+        if max_list_rows is not None:
+            body["max_list_rows"] = max_list_rows
         if tokens_out is not None and tokens_out.exists():
             raise OutputExistsError("the tokens file exists already", file=tokens_out)
         with _client(server, token) as client:

@@ -93,6 +93,11 @@ class RoundCreate(BaseModel):
         description="most rows one agency's list may hold: bounds what an agency uploading its "
         "whole roster can learn of the other lists (docs/privacy-attacks.md); none if unset",
     )
+    window_dates_required: bool = Field(
+        False,
+        description="refuse a list with a row whose signal date is missing or outside the window "
+        "(such rows never count; the steward leaves them out)",
+    )
     agencies: list[AgencyLabel] = Field(..., min_length=2, max_length=50)
 
     @field_validator("name", "legal_basis")
@@ -110,6 +115,8 @@ class RoundCreate(BaseModel):
             raise ValueError("k cannot exceed the number of participating agencies")
         if self.window_from and self.window_to and self.window_from > self.window_to:
             raise ValueError("window_from is after window_to")
+        if self.window_dates_required and not (self.window_from or self.window_to):
+            raise ValueError("window_dates_required needs a window_from or window_to")
         return self
 
 
@@ -164,6 +171,7 @@ class RoundPublic(BaseModel):
     disclosure_policy: DisclosurePolicy
     retention_days: int = Field(..., examples=[30])
     max_list_rows: int | None = Field(None, description="most rows one agency's list may hold")
+    window_dates_required: bool = False
     created_at: datetime
     expires_at: datetime
     key_check: str | None = Field(

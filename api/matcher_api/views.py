@@ -76,6 +76,7 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         disclosure_policy=row.disclosure_policy,
         retention_days=row.retention_days,
         max_list_rows=row.max_list_rows,
+        window_dates_required=row.window_dates_required,
         created_at=row.created_at,
         expires_at=row.expires_at,
         key_check=key_check,

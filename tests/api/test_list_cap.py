@@ -42,3 +42,27 @@ def test_a_far_larger_list_is_flagged_to_the_coordinator(api: Api) -> None:
     assert len(large) == 1
     again = api.upload(round_id, tokens["skola"], roster)  # its own previous list is the usual
     assert again.json()["warning"] is None
+
+
+def test_a_round_can_require_every_signal_date_inside_its_window(api: Api) -> None:
+    from datetime import date
+
+    round_id, tokens = api.create_round(
+        window_from="2026-04-01", window_to="2026-09-30", window_dates_required=True
+    )
+    outside = hashed_bytes(round_id, "skola", range(1, 11), signal_date=date(2026, 10, 1))
+    refused = api.upload(round_id, tokens["skola"], outside)
+    assert refused.status_code == 422
+    assert "10 rows have no signal date or one outside" in refused.json()["detail"]
+    assert "2026-10-01" not in refused.text
+    missing = hashed_bytes(round_id, "skola", range(1, 11), signal_date=None)
+    assert api.upload(round_id, tokens["skola"], missing).status_code == 422
+    inside = hashed_bytes(round_id, "skola", range(1, 11), signal_date=date(2026, 6, 1))
+    assert api.upload(round_id, tokens["skola"], inside).status_code == 200
+
+
+def test_requiring_window_dates_needs_a_window(api: Api) -> None:
+    body = {"name": "x", "legal_basis": "y", "agencies": ["skola", "polis"]}
+    body["window_dates_required"] = True
+    response = api.client.post("/rounds", json=body, headers=api.coordinator)
+    assert response.status_code == 422

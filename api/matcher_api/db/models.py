@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -91,6 +92,8 @@ class Round(Base):
     #: Most rows one agency's list may hold (None: no cap); bounds what a curious agency can
     #: learn by uploading its whole roster (issue 12, docs/privacy-attacks.md).
     max_list_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Refuse a list with a row whose signal date is missing or outside the window (issue 12).
+    window_dates_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Agency(Base):

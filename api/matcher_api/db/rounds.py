@@ -92,6 +92,7 @@ def create_round(
     agencies: Sequence[str],
     now: datetime,
     max_list_rows: int | None = None,
+    window_dates_required: bool = False,
 ) -> tuple[Round, dict[str, str]]:
     """Create a round and one upload token per agency; the plain tokens are returned once."""
     if session.get(Round, round_id) is not None:
@@ -108,6 +109,7 @@ def create_round(
         created_at=now,
         expires_at=now + timedelta(days=retention_days),
         max_list_rows=max_list_rows,
+        window_dates_required=window_dates_required,
     )
     session.add(row)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -73,6 +73,14 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
 LARGE_UPLOAD_FACTOR = 3
 #: Lists below this many rows are never flagged (small municipalities' lists vary a lot).
 LARGE_UPLOAD_MIN_ROWS = 200
+
+
+def required_window(session: Session, round_id: str) -> tuple[date | None, date | None] | None:
+    """The round's window when it requires every signal date inside it, else None."""
+    row = session.get(Round, round_id)
+    if row is None or not row.window_dates_required:
+        return None
+    return row.window_from, row.window_to
 
 
 def unusual_size(session: Session, scope: AgencyScope, rows: int, *, now: datetime) -> str | None:

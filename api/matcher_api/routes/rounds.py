@@ -58,6 +58,7 @@ def create_round(
         agencies=body.agencies,
         now=now,
         max_list_rows=body.max_list_rows,
+        window_dates_required=body.window_dates_required,
     )
     public = views.round_public(session, row, settings.small_count_threshold)
     session.commit()

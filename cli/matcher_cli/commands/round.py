@@ -98,6 +98,11 @@ def create(
         help="Most rows one agency's list may hold: bounds what an agency uploading its whole "
         "roster learns of the other lists (docs/privacy-attacks.md).",
     ),
+    window_dates_required: bool = typer.Option(
+        False,
+        "--window-dates-required",
+        help="Refuse a list with a row whose signal date is missing or outside the window.",
+    ),
     tokens_out: Path | None = typer.Option(
         None, "--tokens-out", help="Also write the agency tokens to this new file (mode 600)."
     ),
@@ -121,6 +126,8 @@ def create(
             body["retention_days"] = retention_days
         if max_list_rows is not None:
             body["max_list_rows"] = max_list_rows
+        if window_dates_required:
+            body["window_dates_required"] = True
         if tokens_out is not None and tokens_out.exists():
             raise OutputExistsError("the tokens file exists already", file=tokens_out)
         with _client(server, token) as client:

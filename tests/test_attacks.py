@@ -106,3 +106,29 @@ def test_bloom_bits_reads_matchers_bit_order(rows: list[bytes]) -> None:
 def test_token_lists_are_csr(lists: list[list[int]]) -> None:
     offsets, values = token_lists(pl.Series(lists, dtype=pl.List(pl.UInt64)))
     assert [values[offsets[i] : offsets[i + 1]].tolist() for i in range(len(lists))] == lists
+
+
+def test_a_new_unsalted_per_name_token_column_would_be_flagged() -> None:
+    """Pointing the suite at a new column is one AttackColumn: a keyed but unsalted token per
+    name (what a field-level exact token would be) falls to frequency alignment."""
+    import hashlib
+    import hmac
+
+    from matcher.attacks.columns import AttackColumn
+    from matcher.attacks.frequency import frequency_attack
+    from matcher.attacks.population import draw_population
+
+    population, public = draw_population(2000, 1), draw_population(50_000, 2)
+    key = b"k" * 32
+
+    def token(value: object) -> list[int]:
+        digest = hmac.new(key, str(value).encode(), hashlib.sha256).digest()
+        return [int.from_bytes(digest[:8], "little")]
+
+    frame = pl.DataFrame(
+        {"given_tokens": [token(v) for v in population.first]},
+        schema={"given_tokens": pl.List(pl.UInt64)},
+    )
+    column = AttackColumn("given_tokens", "tokens", "first")
+    result = frequency_attack(frame, column, population, public, target="matcher")
+    assert not result.within_bound(), result.as_dict()

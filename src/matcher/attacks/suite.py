@@ -49,6 +49,7 @@ class SuiteConfig:
     curious_cap_factor: float = 2.0
     attacks: tuple[str, ...] = ATTACKS
     fixed_keys: bool = False
+    columns: tuple[AttackColumn, ...] = MATCHER_COLUMNS
 
     def key(self, purpose: str) -> bytes:
         """A 32-byte key: random, or derived from the seed with ``fixed_keys`` (repeatable runs
@@ -92,7 +93,7 @@ def run_suite(
     matcher = hashed.frame  # in record order for scoring; the file's row order: cross_round
     targets: list[tuple[str, pl.DataFrame, tuple[AttackColumn, ...]]] = [
         ("baseline", base, BASELINE_COLUMNS),
-        ("matcher", matcher, MATCHER_COLUMNS),
+        ("matcher", matcher, config.columns),
     ]
     results: list[AttackResult] = []
     for name, frame, columns in targets:
@@ -138,7 +139,7 @@ def run_suite(
         where = np.empty(population.size, np.int64)
         where[first_rows] = np.arange(population.size)
         results += cross_round_attacks(
-            first, second, where[second_rows], MATCHER_COLUMNS, target="matcher"
+            first, second, where[second_rows], config.columns, target="matcher"
         )
     if "curious" in config.attacks:
         usual = max(int(0.05 * population.size), 1)

@@ -31,6 +31,9 @@ from matcher.attacks.columns import AttackColumn, bloom_bits
 from matcher.attacks.population import Population
 from matcher.attacks.result import AttackResult, chance_hits, hits
 
+#: Records scored at once when reading them back (bounds the score matrices' memory).
+_CHUNK = 4096
+
 __all__ = ["MiningParams", "encoded_grams", "mine_patterns", "pattern_mining_attack"]
 
 
@@ -192,25 +195,29 @@ def _read_back(present: np.ndarray, public: Population, truth: str, mined: list[
         return out
     if truth != "name":
         names, weight = table(public.truth(truth))
-        pick = _best(present, _gram_matrix(names, mined), weight)
-        out[:] = np.asarray(names, dtype=object)[pick]
+        options = _gram_matrix(names, mined)
+        for lo in range(0, len(present), _CHUNK):
+            pick = _best(present[lo : lo + _CHUNK], options, weight)
+            out[lo : lo + _CHUNK] = np.asarray(names, dtype=object)[pick]
         return out
     firsts, fw = table(public.first)
     surnames, sw = table(public.surname)
     f_grams, s_grams = _gram_matrix(firsts, mined), _gram_matrix(surnames, mined)
-    # a surname's q-grams must all be in the record: score held minus (heavily) missing ones
-    r = present.astype(np.float32)
     s = s_grams.astype(np.float32)
-    s_score = r @ s.T - 4 * (1 - r) @ s.T + 1e-3 * sw[None, :] / max(float(sw.max()), 1.0)
-    s_pick = np.argmax(s_score, axis=1)
-    for lo in range(0, len(present), 512):
-        rows = slice(lo, lo + 512)
-        full = f_grams[None, :, :] | s_grams[s_pick[rows]][:, None, :]
-        agree = (full == present[rows][:, None, :]).sum(axis=2).astype(np.float32)
-        f_pick = np.argmax(agree + 1e-3 * fw[None, :] / max(float(fw.max()), 1.0), axis=1)
-        out[rows] = [
-            f"{firsts[f]} {surnames[t]}" for f, t in zip(f_pick, s_pick[rows], strict=True)
-        ]
+    for lo in range(0, len(present), _CHUNK):
+        rows = slice(lo, lo + _CHUNK)
+        # a surname's q-grams must all be in the record: score held minus (heavily) missing ones
+        r = present[rows].astype(np.float32)
+        s_score = r @ s.T - 4 * (1 - r) @ s.T + 1e-3 * sw[None, :] / max(float(sw.max()), 1.0)
+        s_pick = np.argmax(s_score, axis=1)
+        for sub in range(0, len(s_pick), 512):
+            part = slice(sub, sub + 512)
+            full = f_grams[None, :, :] | s_grams[s_pick[part]][:, None, :]
+            agree = (full == present[rows][part][:, None, :]).sum(axis=2).astype(np.float32)
+            f_pick = np.argmax(agree + 1e-3 * fw[None, :] / max(float(fw.max()), 1.0), axis=1)
+            out[lo + sub : lo + sub + len(f_pick)] = [
+                f"{firsts[f]} {surnames[t]}" for f, t in zip(f_pick, s_pick[part], strict=True)
+            ]
     return out
 
 

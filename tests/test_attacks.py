@@ -67,6 +67,8 @@ def test_a_list_size_cap_bounds_what_a_curious_agency_learns(results: list[Attac
     capped = [r for r in curious if "cap" in r.column]
     assert uncapped and capped
     assert all(r.share > 0.9 for r in uncapped)  # no encoding stops an agency holding the key
+    shown = {r.column: r.detail["with_category"] for r in uncapped}
+    assert shown["agencies_only"] == 0 and shown["agencies_and_categories"] > 0
     for r in capped:
         uploaded_share = r.detail["uploaded"] / 2000
         assert r.share <= 2 * uploaded_share + 0.05

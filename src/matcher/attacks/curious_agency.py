@@ -55,10 +55,8 @@ def curious_agency_attack(
     if cap is not None:
         sent = sent[:cap]
     secret = os.urandom(32)
-    target = population.take(on_target)
-    target_records = target.records.with_columns(signal=pl.lit("orosanmalan"))
-    curious = population.take(sent)
-    curious_records = curious.records.with_columns(signal_date=pl.lit(SIGNAL_DATE))
+    target_records = population.take(on_target).records.with_columns(signal=pl.lit("orosanmalan"))
+    curious_records = population.take(sent).records.with_columns(signal_date=pl.lit(SIGNAL_DATE))
     files, maps = [], []
     for agency, records in (("socialtjanst", target_records), ("skola", curious_records)):
         hashed, local_map = hash_records(records, secret=secret, round_id="audit", agency=agency)
@@ -68,17 +66,11 @@ def curious_agency_attack(
     views, _ = build_views(result.cases, ["socialtjanst", "skola"], policy)
     view = views["skola"].explode("others").unnest("others").explode("records")
     view = view.with_columns(ref=pl.col("records").struct.field("ref"))
-    learned = view.filter(pl.col("agency") == "socialtjanst")
-    rows = maps[1].join(learned.select("ref", "signals"), on="ref")["row"].to_numpy()
-    learned_pnr = set(curious.pnr[rows].tolist()) | set(curious.name[rows].tolist())
-    hit = sum(
-        1
-        for p, m in zip(target.pnr, target.name, strict=True)
-        if p in learned_pnr or (not p and m in learned_pnr)
-    )
-    categories = int(
-        maps[1].join(learned.select("ref", "signals"), on="ref")["signals"].drop_nulls().len()
-    )
+    learned = view.filter(pl.col("agency") == "socialtjanst").select("ref", "signals")
+    mine = maps[1].join(learned, on="ref")  # the curious agency's own rows it learned about
+    children = set(sent[mine["row"].to_numpy()].tolist())
+    hit = len(children & set(on_target.tolist()))
+    categories = int(mine.filter(pl.col("signals").list.len() > 0)["row"].n_unique())
     label = f"{policy.value}" + (f", cap {cap}" if cap is not None else "")
     return AttackResult(
         attack="curious_agency",

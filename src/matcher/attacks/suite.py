@@ -28,6 +28,7 @@ from matcher.attacks.pattern_mining import pattern_mining_attack
 from matcher.attacks.population import Population, draw_population
 from matcher.attacks.result import AttackResult
 from matcher.disclosure import DisclosurePolicy
+from matcher.evaluation.synth_config import SynthConfig
 from matcher.steward.hashing import CHUNK_ROWS, file_order, hash_records
 
 __all__ = ["ATTACKS", "SuiteConfig", "matcher_file", "run_suite"]
@@ -85,7 +86,8 @@ def run_suite(
         age_min=config.age_min,
         age_max=config.age_max,
     )
-    years = range(2026 - config.age_max - 1, 2026 - config.age_min + 1)
+    now = SynthConfig().reference_date.year  # the synthetic children's ages count from it
+    years = range(now - config.age_max - 1, now - config.age_min + 1)
     secret = config.key("secret")
     baseline_key = config.key("baseline")  # clkhash-style keys live across rounds
     base = baseline_frame(population, seed=baseline_key)

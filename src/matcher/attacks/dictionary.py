@@ -24,7 +24,7 @@ import polars as pl
 
 from matcher.attacks.columns import AttackColumn, token_lists
 from matcher.attacks.population import Population
-from matcher.attacks.result import AttackResult, chance_hits, hits
+from matcher.attacks.result import AttackResult
 from matcher.kernels import hashing as hash_kernels
 from matcher.kernels import hmac as hmac_kernels
 from matcher.steward.identifiers import luhn_check_digits
@@ -130,14 +130,12 @@ def dictionary_attack(
                 guessed[r] = found[int(token)]
                 break
     truth = population.truth(column.truth)
-    return AttackResult(
-        attack="dictionary",
-        target=target,
-        column=column.name,
-        truth=column.truth,
-        records=population.size,
-        reidentified=hits(guessed, truth),
-        chance=chance_hits(truth),
-        seconds=perf_counter() - started,
-        detail={"candidates": float(len(numbers) * len(guesses))},
+    return AttackResult.scored(
+        "dictionary",
+        target,
+        column,
+        guessed,
+        truth,
+        started,
+        candidates=float(len(numbers) * len(guesses)),
     )

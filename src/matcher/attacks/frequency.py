@@ -22,7 +22,7 @@ import polars as pl
 
 from matcher.attacks.columns import AttackColumn, bloom_bits, token_lists
 from matcher.attacks.population import Population
-from matcher.attacks.result import AttackResult, chance_hits, hits
+from matcher.attacks.result import AttackResult
 
 __all__ = ["column_values", "frequency_attack", "public_ranking"]
 
@@ -78,14 +78,6 @@ def frequency_attack(
         picked = best[first]
         guessed[owner[picked]] = guess_of[inverse[picked]]
     truth = population.truth(column.truth)
-    return AttackResult(
-        attack="frequency",
-        target=target,
-        column=column.name,
-        truth=column.truth,
-        records=population.size,
-        reidentified=hits(guessed, truth),
-        chance=chance_hits(truth),
-        seconds=perf_counter() - started,
-        detail={"aligned_values": float(len(aligned))},
+    return AttackResult.scored(
+        "frequency", target, column, guessed, truth, started, aligned_values=float(len(aligned))
     )

@@ -26,7 +26,7 @@ import polars as pl
 from matcher.attacks.columns import AttackColumn, bloom_bits
 from matcher.attacks.pattern_mining import encoded_grams
 from matcher.attacks.population import Population
-from matcher.attacks.result import AttackResult, chance_hits, hits
+from matcher.attacks.result import AttackResult
 
 __all__ = ["graph_matching_attack"]
 
@@ -104,14 +104,6 @@ def graph_matching_attack(
     guessed = np.full(len(match), None, dtype=object)
     guessed[match >= 0] = roster[match[match >= 0]]
     truth = population.truth(column.truth)[rows]
-    return AttackResult(
-        attack="graph_matching",
-        target=target,
-        column=column.name,
-        truth=column.truth,
-        records=len(rows),
-        reidentified=hits(guessed, truth),
-        chance=chance_hits(truth),
-        seconds=perf_counter() - started,
-        detail={"overlap": overlap},
+    return AttackResult.scored(
+        "graph_matching", target, column, guessed, truth, started, overlap=overlap
     )

@@ -29,7 +29,7 @@ import polars as pl
 from matcher.attacks.baselines import bigrams
 from matcher.attacks.columns import AttackColumn, bloom_bits
 from matcher.attacks.population import Population
-from matcher.attacks.result import AttackResult, chance_hits, hits
+from matcher.attacks.result import AttackResult
 
 #: Records scored at once when reading them back (bounds the score matrices' memory).
 _CHUNK = 4096
@@ -245,14 +245,6 @@ def pattern_mining_attack(
         present[:, i] = bits[:, mined[g]].all(axis=1)
     guessed = _read_back(present, public, column.truth, order)
     truth = population.truth(column.truth)
-    return AttackResult(
-        attack="pattern_mining",
-        target=target,
-        column=column.name,
-        truth=column.truth,
-        records=population.size,
-        reidentified=hits(guessed, truth),
-        chance=chance_hits(truth),
-        seconds=perf_counter() - started,
-        detail={"mined_qgrams": float(len(order))},
+    return AttackResult.scored(
+        "pattern_mining", target, column, guessed, truth, started, mined_qgrams=float(len(order))
     )

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from time import perf_counter
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matcher.attacks.columns import AttackColumn
 
 __all__ = ["MAX_OVER_CHANCE", "MAX_SHARE", "AttackResult", "chance_hits", "hits"]
 
@@ -45,6 +50,31 @@ class AttackResult:
     chance: int
     seconds: float
     detail: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def scored(
+        cls,
+        attack: str,
+        target: str,
+        column: AttackColumn,
+        guessed: np.ndarray,
+        truth: np.ndarray,
+        started: float,
+        **detail: float,
+    ) -> AttackResult:
+        """The result of per-record guesses against the true values (``started``: the
+        ``perf_counter`` reading when the attack began)."""
+        return cls(
+            attack=attack,
+            target=target,
+            column=column.name,
+            truth=column.truth,
+            records=len(truth),
+            reidentified=hits(guessed, truth),
+            chance=chance_hits(truth),
+            seconds=perf_counter() - started,
+            detail=dict(detail),
+        )
 
     @property
     def share(self) -> float:

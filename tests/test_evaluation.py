@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import date
 from pathlib import Path
 
@@ -137,12 +138,12 @@ def test_perfect_prediction_scores_one(case: tuple[pl.DataFrame, pl.DataFrame]) 
 
 @given(clusterings(), st.randoms(use_true_random=False))
 def test_metrics_do_not_depend_on_cluster_names_or_row_order(
-    case: tuple[pl.DataFrame, pl.DataFrame], rnd: object
+    case: tuple[pl.DataFrame, pl.DataFrame], rnd: random.Random
 ) -> None:
     predicted, truth = case
     names = predicted["cluster_id"].unique().to_list()
     shuffled = list(names)
-    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     renamed = predicted.with_columns(
         pl.col("cluster_id").replace_strict(names, [f"x{n}" for n in shuffled])
     ).sample(fraction=1.0, shuffle=True, seed=1)

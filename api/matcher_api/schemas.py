@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from matcher.disclosure import DisclosurePolicy
+from matcher.disclosure import DisclosurePolicy as DisclosurePolicy  # re-exported: the API's enum
 
 # stale: done, but an agency has uploaded a new file since; the results were removed.
 JobStatus = Literal["queued", "running", "done", "failed", "stale"]

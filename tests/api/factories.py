@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import polars as pl
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -111,7 +111,7 @@ class Api:
         data = response.json()
         return data["round"]["id"], data["agency_tokens"]
 
-    def upload(self, round_id: str, token: str, content: bytes) -> httpx.Response:
+    def upload(self, round_id: str, token: str, content: bytes) -> httpx2.Response:
         """PUT a hashed file as the raw body."""
         return self.client.put(
             f"/rounds/{round_id}/upload",

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.errors import InputFileError
+from matcher.errors import InputFileError, MissingColumnError
 from matcher.evaluation.evaluation import (
     align,
     best_threshold,
@@ -191,6 +191,22 @@ def test_refs_resolve_through_local_maps(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputFileError, match="no local map files"):
         read_local_maps([tmp_path / "empty"])
+
+
+def test_local_maps_are_read_against_map_schema(tmp_path: Path) -> None:
+    good = pl.DataFrame({"ref": ["r1"], "record_id": ["A-1"], "row": [2]})
+    good.with_columns(pl.col("row").cast(pl.Int32)).write_parquet(tmp_path / "a.map.parquet")
+    assert read_local_maps([tmp_path]).schema == pl.Schema(
+        {"ref": pl.String, "record_id": pl.String}
+    )
+    good.drop("row").write_parquet(tmp_path / "a.map.parquet")
+    with pytest.raises(MissingColumnError) as missing:
+        read_local_maps([tmp_path])
+    assert missing.value.column == "row"
+    good.with_columns(row=pl.lit("zwei")).write_parquet(tmp_path / "a.map.parquet")
+    with pytest.raises(InputFileError) as typed:
+        read_local_maps([tmp_path])
+    assert typed.value.reason == "map_schema"
 
 
 def test_read_truth_checks_columns(tmp_path: Path) -> None:

@@ -51,6 +51,14 @@ def _indicators(case: CaseFollowUp, within_days: int) -> tuple[bool, bool, bool]
     return discussed, bool(live), done
 
 
+def case_atoms(cases: Sequence[CaseFollowUp], within_days: int) -> Counter[Hashable]:
+    """The finest case counts every case table sums: cases per (round, agency combination,
+    discussed within ``within_days``, with an agreed action, every action done by its due)."""
+    return Counter(
+        (c.round_id, "+".join(sorted(c.agencies)), *_indicators(c, within_days)) for c in cases
+    )
+
+
 def _grid(cells: Sequence[Cell], threshold: int) -> dict[str, dict[str, int | str]]:
     grid: dict[str, dict[str, int | str]] = {}
     for c in cells:
@@ -112,9 +120,7 @@ def build_report(
     rounds = sorted({c.round_id for c in cases})
     combos = sorted({"+".join(sorted(c.agencies)) for c in cases})
     sizes = sorted({len(c.agencies) for c in cases})
-    atoms: Counter[Hashable] = Counter(
-        (c.round_id, "+".join(sorted(c.agencies)), *_indicators(c, within_days)) for c in cases
-    )
+    atoms = case_atoms(cases, within_days)
     ledger = Ledger(dict(atoms), threshold)
     cases_name = cases_ledger_name(within_days)
     ledger.remember(prior.get(cases_name, ()))

@@ -338,6 +338,9 @@ def test_published_cells_are_stored_without_case_ids_and_reused(
     engine = create_engine(database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(db.PublishedCellRow.__table__)).all()
-    engine.dispose()
     assert rows and all(not any(i in r.atoms for i in ids) for r in rows)
     assert {r.ledger for r in rows} == {"cases:30", "records"}
+    assert api.client.delete(f"/rounds/{round_id}", headers=c).status_code == 200
+    with engine.connect() as conn:
+        assert conn.execute(select(db.PublishedCellRow.__table__)).all() == []
+    engine.dispose()

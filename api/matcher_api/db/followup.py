@@ -296,6 +296,17 @@ def remember_published(
     return added
 
 
+def forget_published(session: Session, round_id: str) -> int:
+    """Delete the stored published cells that count a round's cases or records (with the
+    round: its atoms are gone, so those cells can never hold again)."""
+    gone = 0
+    for row in session.scalars(select(PublishedCellRow)):
+        if any(isinstance(a, list) and a and a[0] == round_id for a in json.loads(row.atoms)):
+            session.delete(row)
+            gone += 1
+    return gone
+
+
 def purge_followups(session: Session, round_id: str) -> None:
     """Delete a round's follow-up rows (with the round, on expiry or on request)."""
     for table in FOLLOWUP_TABLES:

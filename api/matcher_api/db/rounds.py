@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import scrub_deleted, transaction, upload_cache
+from matcher_api.db.followup import forget_published
 from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
@@ -208,6 +209,7 @@ def purge_round(
         deleted[table.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     result = session.execute(delete(Round).where(Round.id == round_id))
     deleted["rounds"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted["published_cells"] = forget_published(session, round_id)
     record_audit(
         session,
         actor=actor,

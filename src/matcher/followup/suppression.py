@@ -159,8 +159,9 @@ class Ledger:
 
 
 def shown_cells(cells: Sequence[Cell]) -> list[PublishedCell]:
-    """The cells of a table that went out with their count (to be remembered by the caller)."""
-    return [PublishedCell(c.atoms, c.value) for c in cells if not c.suppressed]
+    """The cells of a table that went out with their count (to be remembered by the caller);
+    cells over no atom at all say nothing and are left out."""
+    return [PublishedCell(c.atoms, c.value) for c in cells if not c.suppressed and c.atoms]
 
 
 def cross_table(

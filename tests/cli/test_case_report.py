@@ -78,6 +78,24 @@ def test_coordinator_adds_agency_updates_only_its_own(server: str, tmp_path: Pat
     with MatcherClient(ClientSettings(server=server, token=COORDINATOR_TOKEN)) as client:
         case = next(c for c in client.followups(round_id) if c["case_id"] == cid)
     assert case["actions"][0]["status"] == "done"
+    _run(
+        "case",
+        "update",
+        round_id,
+        "--case",
+        cid,
+        "--action",
+        "1",
+        "--status",
+        "ongoing",
+        server=server,
+    )  # fmt: skip  (the coordinator edits any action)
+    with MatcherClient(ClientSettings(server=server, token=COORDINATOR_TOKEN)) as client:
+        case = next(c for c in client.followups(round_id) if c["case_id"] == cid)
+    assert case["actions"][0]["status"] == "ongoing" and case["actions"][0]["done_on"] is None
+    out = _run("case", "update", round_id, "--case", cid, "--action", "2", "--status", "done",
+               server=server, ok=False)  # fmt: skip
+    assert "no action with this number" in out
 
 
 def test_unknown_action_type_is_refused_without_echo(server: str, tmp_path: Path) -> None:

@@ -154,6 +154,7 @@ def test_round_create_opens_an_analysis_round(server: str) -> None:
                "consent", "--agency", "skola", "--agency", "placering", "--kind", "analysis",
                server=server)  # fmt: skip
     assert "analysis round" in out
+    assert "analysis" in _run("round", "list", server=server)
     out = _run("round", "cases", "cli-an", server=server, ok=False)
     assert "409" in out
 

@@ -140,12 +140,13 @@ def create(
 def list_rounds(server: str | None = ServerOption, token: str | None = TokenOption) -> None:
     """List the live rounds."""
     with reported_errors(), _client(server, token) as client:
-        table = Table("round", "name", "agencies", "uploaded", "matching", "purged after")
+        table = Table("round", "kind", "name", "agencies", "uploaded", "matching", "purged after")
         for data in client.list_rounds():
             uploaded = sum(1 for a in data["agencies"] if a.get("upload"))
             job = data.get("job") or {}
             table.add_row(
                 data["id"],
+                data.get("kind", "signals"),
                 data["name"],
                 str(len(data["agencies"])),
                 str(uploaded),

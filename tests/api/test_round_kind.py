@@ -74,3 +74,28 @@ def test_an_analysis_round_takes_signal_and_outcome_lists(api: Api) -> None:
     round_id, _ = _analysis_round(api)
     status = api.client.get(f"/rounds/{round_id}", headers=api.coordinator).json()
     assert all(a["upload"] is not None for a in status["agencies"])
+
+
+def test_rounds_from_before_migration_0005_are_signal_rounds(database_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from matcher_api import db
+
+    engine = create_engine(database_url)
+    try:
+        db.downgrade_database(engine)
+        db.upgrade_database(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO rounds (id, name, legal_basis, k, disclosure_policy, "
+                    "retention_days, created_at, expires_at) VALUES ('old', 'x', 'y', 2, "
+                    "'agencies_only', 30, '2026-01-01 00:00:00', '2027-01-01 00:00:00')"
+                )
+            )
+        db.upgrade_database(engine)
+        with engine.connect() as conn:
+            kind = conn.execute(text("SELECT kind FROM rounds WHERE id = 'old'")).scalar()
+        assert kind == "signals"
+    finally:
+        engine.dispose()

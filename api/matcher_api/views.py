@@ -74,6 +74,7 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         window_from=row.window_from,
         window_to=row.window_to,
         disclosure_policy=row.disclosure_policy,
+        kind=row.kind,
         retention_days=row.retention_days,
         created_at=row.created_at,
         expires_at=row.expires_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 import pytest
@@ -65,7 +66,7 @@ def _synthetic_records(n: int) -> pl.DataFrame:
     return records_frame(people)
 
 
-def _hash(records: pl.DataFrame, **kwargs):  # type: ignore[no-untyped-def]
+def _hash(records: pl.DataFrame, **kwargs):
     return hash_records(records, secret=SECRET, round_id="r1", agency="skola", **kwargs)
 
 
@@ -137,7 +138,15 @@ def test_bad_round_or_agency_labels_are_config_errors() -> None:
             hash_records(_people(1), secret=SECRET, round_id=round_id, agency=agency)
 
 
-def _files(tmp_path: Path) -> dict[str, Path]:
+class _Outputs(TypedDict):
+    """The three output paths of ``hash_export``, by keyword."""
+
+    out: Path
+    map_path: Path
+    rejects_path: Path
+
+
+def _files(tmp_path: Path) -> _Outputs:
     return {
         "out": tmp_path / "hashed.parquet",
         "map_path": tmp_path / "map.parquet",
@@ -145,7 +154,7 @@ def _files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _export(tmp_path: Path, text: str = CSV, **kwargs):  # type: ignore[no-untyped-def]
+def _export(tmp_path: Path, text: str = CSV, **kwargs):
     src = tmp_path / "export.csv"
     if not src.exists():
         src.write_text(text, encoding="utf-8")

@@ -18,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from matcher.disclosure import DisclosurePolicy
+from matcher.disclosure import DisclosurePolicy as DisclosurePolicy  # re-exported: the API's enum
+from matcher.followup.model import RoundKind
 
 # stale: done, but an agency has uploaded a new file since; the results were removed.
 JobStatus = Literal["queued", "running", "done", "failed", "stale"]
@@ -83,6 +84,11 @@ class RoundCreate(BaseModel):
     disclosure_policy: DisclosurePolicy = Field(
         DisclosurePolicy.AGENCIES_ONLY,
         description="what an agency learns about the others in a case (default: the narrowest)",
+    )
+    kind: RoundKind = Field(
+        RoundKind.SIGNALS,
+        description="signals: cases for a meeting list; analysis: aggregated statistics only, "
+        "never a case list (agencies upload signal lists and one an outcome list)",
     )
     retention_days: int | None = Field(
         None, ge=1, le=3650, description="days until the round is purged (service default if unset)"
@@ -169,6 +175,7 @@ class RoundPublic(BaseModel):
     window_from: date | None = None
     window_to: date | None = None
     disclosure_policy: DisclosurePolicy
+    kind: RoundKind = RoundKind.SIGNALS
     retention_days: int = Field(..., examples=[30])
     max_list_rows: int | None = Field(None, description="most rows one agency's list may hold")
     window_dates_required: bool = False

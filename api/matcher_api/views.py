@@ -74,6 +74,7 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         window_from=row.window_from,
         window_to=row.window_to,
         disclosure_policy=row.disclosure_policy,
+        kind=row.kind,
         retention_days=row.retention_days,
         max_list_rows=row.max_list_rows,
         window_dates_required=row.window_dates_required,

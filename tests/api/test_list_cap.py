@@ -62,7 +62,7 @@ def test_a_round_can_require_every_signal_date_inside_its_window(api: Api) -> No
 
 
 def test_requiring_window_dates_needs_a_window(api: Api) -> None:
-    body = {"name": "x", "legal_basis": "y", "agencies": ["skola", "polis"]}
+    body: dict[str, object] = {"name": "x", "legal_basis": "y", "agencies": ["skola", "polis"]}
     body["window_dates_required"] = True
     response = api.client.post("/rounds", json=body, headers=api.coordinator)
     assert response.status_code == 422

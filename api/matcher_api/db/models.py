@@ -86,6 +86,8 @@ class Round(Base):
     window_from: Mapped[date | None]
     window_to: Mapped[date | None]
     disclosure_policy: Mapped[str] = mapped_column(String(40))
+    # "signals" (cases for a meeting list) or "analysis" (aggregated statistics only).
+    kind: Mapped[str] = mapped_column(String(16), default="signals", server_default="signals")
     retention_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

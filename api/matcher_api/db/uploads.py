@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from matcher.errors import KeyMismatchError
+from matcher.followup.model import RoundKind, accepts_list
 from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import upload_cache
@@ -55,7 +56,15 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
         raise UnprocessableError(
             f"the key check value must be 1 to {KEY_CHECK_MAX} hex digits", reason="key_check"
         )
-    cap = session.scalar(select(Round.max_list_rows).where(Round.id == scope.round_id))
+    round_row = session.get(Round, scope.round_id)
+    if round_row is not None and not accepts_list(RoundKind(round_row.kind), header.list_kind):
+        raise UnprocessableError(
+            f"the file's header says list_kind {header.list_kind!r}, but this is a "
+            f"{round_row.kind} round: outcome lists belong to analysis rounds only "
+            "(hash signal lists without --outcomes)",
+            reason="list_kind",
+        )
+    cap = round_row.max_list_rows if round_row is not None else None
     if cap is not None and header.row_count > cap:
         raise UnprocessableError(
             f"the list holds {header.row_count} rows, more than this round's cap of {cap} rows "
@@ -238,6 +247,16 @@ def upload_overview(session: Session, round_id: str) -> dict[str, UploadInfo]:
         .where(Agency.round_id == round_id)
     ).all()
     return {row[0]: UploadInfo(*row) for row in rows}
+
+
+def upload_records(session: Session, round_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+    """Records uploaded per (round, agency label): the follow-up report's records table."""
+    rows = session.execute(
+        select(Agency.round_id, Agency.label, Upload.row_count)
+        .join(Upload, Upload.agency_id == Agency.id)
+        .where(Agency.round_id.in_(list(round_ids)))
+    ).all()
+    return {(r, label): int(n) for r, label, n in rows}
 
 
 def load_uploads(session: Session, round_id: str) -> list[tuple[Agency, str, bytes]]:

@@ -54,6 +54,7 @@ def create_round(
         window_from=body.window_from,
         window_to=body.window_to,
         disclosure_policy=body.disclosure_policy,
+        kind=body.kind,
         retention_days=retention,
         agencies=body.agencies,
         now=now,
@@ -94,6 +95,7 @@ def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -
 @router.post("/{round_id}/match", status_code=status.HTTP_202_ACCEPTED)
 async def start_match(round_row: CoordinatorRound, services: ServicesDep, now: NowDep) -> JobPublic:
     """Start matching in the background; poll ``GET /rounds/{round_id}/match`` for its status."""
+    db.require_kind(round_row, "signals")  # an analysis round never becomes a case list
 
     def queue() -> db.MatchJob:
         """Record the queued job (in a worker thread: it touches the database)."""

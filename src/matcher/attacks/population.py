@@ -4,6 +4,8 @@ Both sides come from the project's own synthetic generator (``matcher.evaluation
 ``synth_names``), which follows the rank order of Statistics Sweden's name statistics; the
 attacker's "public Swedish name and birth-date statistics" are a second, independent draw from the
 same generator (a different seed), so the attacker knows the distributions but not the people.
+The generator's people stage is used directly (``_children``, ``_Pools``: names, birth dates and
+numbers before any agency's data-entry errors), since the attacks need the people, not exports.
 One record per child (no repeated signals), every child on the list.
 """
 

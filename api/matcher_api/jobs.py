@@ -34,6 +34,7 @@ from matcher.errors import MatcherError
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
 from matcher_api import db
 from matcher_api.cache import UploadCache
+from matcher_api.faults import crash_point
 
 logger = logging.getLogger("matcher_api.jobs")
 
@@ -123,6 +124,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         k, window = round_row.k, (round_row.window_from, round_row.window_to)
         policy = round_row.disclosure_policy
         uploads = db.upload_generation(session, round_id)
+    crash_point("match.running")
     timings: dict[str, float] = {}
     clock = time.perf_counter
     try:
@@ -191,6 +193,8 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
             cases=listing[0],
             records=record_count,
         )
+        crash_point("match.before_commit")
+    crash_point("match.after_commit")
 
 
 def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:

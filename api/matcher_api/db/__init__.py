@@ -10,6 +10,7 @@ from matcher_api.db.audit import (
 )
 from matcher_api.db.engine import (
     checkpoint,
+    close_session,
     downgrade_database,
     make_engine,
     session_factory,
@@ -130,6 +131,7 @@ __all__ = [
     "case_list",
     "check_upload",
     "checkpoint",
+    "close_session",
     "create_round",
     "downgrade_database",
     "ensure_coordinator_token",

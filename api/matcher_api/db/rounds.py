@@ -30,6 +30,7 @@ from matcher_api.db.models import (
     Upload,
 )
 from matcher_api.errors import ConflictError, NotFoundError
+from matcher_api.faults import crash_point
 from matcher_api.security import hash_token, new_token
 
 logger = logging.getLogger("matcher_api.db")
@@ -47,6 +48,7 @@ def _scrub_after_commit(session: Session) -> None:
     engine = session.get_bind()
 
     def scrub(_: Session) -> None:
+        crash_point("purge.before_scrub")
         try:
             if not scrub_deleted(engine, _round_table_names()):  # type: ignore[arg-type]
                 logger.warning("purge: the database log could not be truncated yet (busy)")
@@ -230,6 +232,7 @@ def purge_round(
     if cache is not None:
         cache.remove(cached)
     _scrub_after_commit(session)
+    crash_point("purge.before_commit")
     return deleted
 
 

@@ -17,6 +17,7 @@ from matcher_api.deps import (
     SettingsDep,
 )
 from matcher_api.errors import NotFoundError, UnprocessableError
+from matcher_api.faults import crash_point
 from matcher_api.schemas import (
     AgencyLabel,
     JobPublic,
@@ -89,6 +90,7 @@ def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -
         session, round_row.id, actor=db.COORDINATOR, action="round.purge", now=now
     )
     session.commit()
+    crash_point("purge.after_commit")
     return PurgePublic(round_ids=[round_row.id], deleted_rows=deleted)
 
 

@@ -39,6 +39,7 @@ from matcher_api.errors import (
     ServiceUnavailableError,
     UnprocessableError,
 )
+from matcher_api.faults import crash_point
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
@@ -214,6 +215,8 @@ def store_upload(
                     "the upload took longer than the service's time limit; nothing was stored",
                     reason="timeout",
                 )
+            crash_point("upload.before_commit")
+        crash_point("upload.after_commit")
     except BaseException:
         wait([validation])
         services.cache.remove([key])

@@ -16,6 +16,7 @@ from matcher.steward.hashed_file import (
     HashedFileWriter,
     check_compatible,
     read_hashed,
+    read_header,
     to_bytes,
     write_hashed,
 )
@@ -99,6 +100,18 @@ def test_refuses_garbage_and_plain_parquet(tmp_path: Path) -> None:
     pl.DataFrame({"a": [1]}).write_parquet(plain)
     with pytest.raises(HashedFileError, match="no matcher header"):
         read_hashed(plain)
+
+
+def test_refuses_a_file_whose_start_is_not_parquet(tmp_path: Path) -> None:
+    """Parquet readers look only at the footer; a damaged start is refused all the same."""
+    data = b"XXXX" + to_bytes(_header(), _frame())[4:]
+    for source in (data, tmp_path / "damaged.parquet"):
+        if isinstance(source, Path):
+            source.write_bytes(data)
+        with pytest.raises(HashedFileError, match="not a Parquet file at its start"):
+            read_hashed(source)
+        with pytest.raises(HashedFileError, match="not a Parquet file at its start"):
+            read_header(source)
 
 
 def test_refuses_unknown_version() -> None:

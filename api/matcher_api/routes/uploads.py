@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -43,6 +44,7 @@ from matcher_api.faults import crash_point
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+logger = logging.getLogger("matcher_api.uploads")
 Window = tuple[date | None, date | None]
 BODY_PAUSE_SECONDS = 30.0  # callers that do not pass the service's setting
 
@@ -262,8 +264,13 @@ async def store_received(
 def _audit_refusal(
     services: Services, agency: db.AgencyScope, exc: ApiError | MatcherError
 ) -> None:
-    """Record that an agency's file was refused, with the reason code and status only."""
+    """Record that an agency's file was refused, with the reason code and status only, in the
+    audit log and as one line of the service's log (never a trace: the client got a 4xx)."""
     reason = getattr(exc, "reason", None) or type(exc).__name__
+    logger.warning(
+        "upload refused: round %s, agency %s: %s (%d)",
+        agency.round_id, agency.label, reason, exc.status_code,
+    )  # fmt: skip
     with db.transaction(services.factory) as session:
         db.record_audit(
             session, actor=agency.actor, action="upload.refused", round_id=agency.round_id,

@@ -314,8 +314,24 @@ def _parse_header(meta: dict[bytes, bytes] | None, source: str | None) -> Hashed
         ) from None
 
 
+def _leading_magic(stream: Any) -> bytes:
+    """The first four bytes of a file (path or seekable stream; the stream is left in place)."""
+    if isinstance(stream, (str, Path)):
+        with open(stream, "rb") as file:
+            return file.read(4)
+    start = stream.tell()
+    magic: bytes = stream.read(4)
+    stream.seek(start)
+    return magic
+
+
 def _footer_header(stream: Any, label: str | None) -> HashedFileHeader:
-    """The validated header from a Parquet footer (no column is decoded)."""
+    """The validated header from a Parquet footer (no column is decoded); a file that does not
+    also start with Parquet's mark is refused (readers look only at the end)."""
+    if _leading_magic(stream) != b"PAR1":
+        raise HashedFileError(
+            "cannot read hashed file (not a Parquet file at its start)", file=label
+        )
     try:
         file_meta = pq.read_metadata(stream).metadata
     except (pa.ArrowException, OSError, ValueError) as exc:

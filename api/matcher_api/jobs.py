@@ -150,11 +150,12 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         record_count = int(result.cases.height)
         stats = json.dumps({**result.stats.as_dict(), "service": timings}, sort_keys=True)
     except MatcherError as exc:
-        _fail(factory, round_id, job_id, str(exc))
+        _fail(factory, round_id, job_id, str(exc), uploads)
         return
     except Exception as exc:  # the message may quote data; record only the kind of failure
         logger.error("matching round failed with %s", type(exc).__name__)
-        _fail(factory, round_id, job_id, f"internal error in matching ({type(exc).__name__})")
+        message = f"internal error in matching ({type(exc).__name__})"
+        _fail(factory, round_id, job_id, message, uploads)
         return
     with db.transaction(factory) as session:
         if session.get(db.Round, round_id) is None:  # purged while matching
@@ -162,12 +163,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         now = _now()  # finished: the results are written (the commit follows at once)
         if db.upload_generation(session, round_id) != uploads:  # an upload replaced meanwhile
             db.advance_job(
-                session,
-                job_id,
-                "running",
-                "stale",
-                finished_at=now,
-                error="an agency uploaded a new file while matching ran; match again",
+                session, job_id, "running", "stale", finished_at=now, error=REPLACED_WHILE_MATCHING
             )
             return
         done = db.advance_job(
@@ -197,9 +193,25 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
     crash_point("match.after_commit")
 
 
-def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:
+REPLACED_WHILE_MATCHING = "an agency uploaded a new file while matching ran; match again"
+
+
+def _fail(
+    factory: sessionmaker[Session],
+    round_id: str,
+    job_id: int,
+    message: str,
+    uploads: list[tuple[object, ...]],
+) -> None:
+    """Record a job that raised as failed, or as stale when an upload was replaced while it ran
+    (it may then have read a mix of old and new files, which is what it tripped over)."""
     with db.transaction(factory) as session:
         now = _now()
+        if db.upload_generation(session, round_id) != uploads:
+            db.advance_job(
+                session, job_id, "running", "stale", finished_at=now, error=REPLACED_WHILE_MATCHING
+            )
+            return
         failed = db.advance_job(
             session, job_id, "running", "failed", finished_at=now, error=message
         )

@@ -117,6 +117,7 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     with db.transaction(factory) as session:
         db.fail_interrupted_jobs(session, now=now)
     db.purge_expired(factory, now=now)
+    db.finish_pending_scrub(factory)  # a purge committed just before the service stopped
     runner = MatchRunner(url, factory, settings.job_executor)
     services = Services(
         settings, engine, factory, runner, clock, cache, coordinator_hash, generated

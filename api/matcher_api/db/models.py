@@ -31,6 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 COORDINATOR = "coordinator"
 COORDINATOR_TOKEN_KEY = "coordinator_token_hash"
+# Set by a purge in its own transaction, cleared once its rows' bytes are scrubbed from the files.
+SCRUB_PENDING_KEY = "scrub_pending"
 JOB_ACTIVE = ("queued", "running")
 KEY_CHECK_MAX = 128
 
@@ -68,7 +70,8 @@ class Base(DeclarativeBase):
 
 
 class ServiceState(Base):
-    """Small key/value facts about the service itself (the coordinator token digest)."""
+    """Small key/value facts about the service itself (the coordinator token digest, a purge
+    whose scrub is pending)."""
 
     __tablename__ = "service_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

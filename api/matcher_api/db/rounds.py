@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Engine,
     delete,
     event,
     func,
@@ -23,6 +25,7 @@ from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
     ROUND_TABLES,
+    SCRUB_PENDING_KEY,
     Agency,
     Base,
     Round,
@@ -43,19 +46,49 @@ def _round_table_names() -> list[str]:
 
 
 def _scrub_after_commit(session: Session) -> None:
-    """Once the purge has committed, remove the deleted rows' bytes from the database files;
-    a failure is logged in one line (the purge itself stands) and retried by the next purge."""
-    engine = session.get_bind()
+    """Once the purge has committed, remove the deleted rows' bytes from the database files.
+
+    The purge's transaction also sets a ``scrub_pending`` marker, cleared only when its scrub
+    has succeeded, so that a service killed between the commit and the scrub scrubs at its next
+    start (:func:`finish_pending_scrub`). A failure is logged in one line (the purge itself
+    stands) and retried by the next purge or start.
+    """
+    engine: Engine = session.get_bind()  # type: ignore[assignment]
+    marker = secrets.token_hex(8)
+    session.merge(ServiceState(key=SCRUB_PENDING_KEY, value=marker))
 
     def scrub(_: Session) -> None:
         crash_point("purge.before_scrub")
-        try:
-            if not scrub_deleted(engine, _round_table_names()):  # type: ignore[arg-type]
-                logger.warning("purge: the database log could not be truncated yet (busy)")
-        except SQLAlchemyError as exc:
-            logger.warning("purge: scrubbing deleted rows failed (%s)", type(exc).__name__)
+        _scrub(engine, marker)
 
     event.listen(session, "after_commit", scrub, once=True)
+
+
+def _scrub(engine: Engine, marker: str | None) -> None:
+    """Scrub the deleted rows' bytes; then clear the pending marker if it is still ``marker``
+    (a later purge's marker stays until that purge's own scrub)."""
+    try:
+        if not scrub_deleted(engine, _round_table_names()):
+            logger.warning("purge: the database log could not be truncated yet (busy)")
+            return
+        with engine.begin() as connection:
+            pending = delete(ServiceState).where(ServiceState.key == SCRUB_PENDING_KEY)
+            if marker is not None:
+                pending = pending.where(ServiceState.value == marker)
+            connection.execute(pending)
+    except SQLAlchemyError as exc:
+        logger.warning("purge: scrubbing deleted rows failed (%s)", type(exc).__name__)
+
+
+def finish_pending_scrub(factory: sessionmaker[Session]) -> bool:
+    """At start-up: scrub the files if a purge committed but its scrub never ran (the service
+    was stopped in between); True if one was pending."""
+    with factory() as session:
+        pending = session.get(ServiceState, SCRUB_PENDING_KEY) is not None
+        engine: Engine = session.get_bind()  # type: ignore[assignment]
+    if pending:
+        _scrub(engine, None)
+    return pending
 
 
 def stored_coordinator_hash(session: Session) -> str | None:

@@ -13,8 +13,9 @@ resident memory of the service and its worker every half second.
 Reports throughput (records and rounds per minute of soak), p50 and p99 latency per route, the
 memory after each round with its slope (least squares over rounds 2..N: it must not grow), and
 errors (any unexpected status or transport error: must be zero). The baseline is the soak's own
-first half (after round 1, which warms up): each route's p50 in the second half is printed as a ratio against it, so a service
-that slows down or leaks as rounds pile up shows a ratio above 1.
+first half (after round 1, which warms up): each route's p50 in the second half is printed as a
+ratio against it, so a service that slows down as rounds pile up shows a ratio above 1; the
+memory of the last round is printed as a ratio against round 2's. Exits 1 on any error.
 """
 
 from __future__ import annotations
@@ -96,18 +97,23 @@ class Soak:
 
     def rss_mb(self) -> float:
         """Resident memory of the service and its children (the match worker), MB."""
-        total, pids = 0, [self.process.pid]
+        return sum(self.rss_parts_mb())
+
+    def rss_parts_mb(self) -> tuple[float, float]:
+        """Resident memory of the service process itself and of its children, MB."""
+        parts, pids = [0, 0], [self.process.pid]
         while pids:
-            proc = Path(f"/proc/{pids.pop()}")
+            pid = pids.pop()
+            proc = Path(f"/proc/{pid}")
             try:
                 for line in (proc / "status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        parts[pid != self.process.pid] += int(line.split()[1])
                 for task in proc.glob("task/*/children"):
                     pids += [int(child) for child in task.read_text().split()]
             except OSError:
                 continue
-        return total / 1024
+        return parts[0] / 1024, parts[1] / 1024
 
     def background(self) -> list[threading.Thread]:
         """Start the memory sampler and the client that asks for expiry every second."""
@@ -203,6 +209,7 @@ def run(rounds: int, agencies: int, records: int, database_url: str | None) -> d
         soak = Soak(Path(tmp), database_url)
         threads = soak.background()
         per_round_mb: list[tuple[float, float]] = []
+        parts: list[tuple[float, float]] = []
         busy = 0.0
         try:
             for number in range(1, rounds + 1):
@@ -211,7 +218,8 @@ def run(rounds: int, agencies: int, records: int, database_url: str | None) -> d
                 started = time.perf_counter()
                 one_round(soak, number, files, labels)
                 busy += time.perf_counter() - started
-                per_round_mb.append((float(number), soak.rss_mb()))
+                parts.append(soak.rss_parts_mb())
+                per_round_mb.append((float(number), sum(parts[-1])))
                 print(f"round {number}/{rounds}: {busy:.1f} s, {per_round_mb[-1][1]:.0f} MB")
         finally:
             soak.stop(threads)
@@ -228,6 +236,7 @@ def run(rounds: int, agencies: int, records: int, database_url: str | None) -> d
             "late_vs_early_p50": percentile(late, 0.5) / percentile(early, 0.5),
         }
     growth = slope(per_round_mb[1:])
+    second = per_round_mb[min(1, len(per_round_mb) - 1)][1]
     return {
         "rounds": rounds,
         "agencies": agencies,
@@ -237,8 +246,11 @@ def run(rounds: int, agencies: int, records: int, database_url: str | None) -> d
         "records_per_second": rounds * agencies * records / busy,
         "routes": routes,
         "rss_mb_after_round": [mb for _, mb in per_round_mb],
+        "rss_mb_after_round_service_worker": parts,
         "rss_mb_max": max((mb for _, mb in soak.memory), default=0.0),
         "rss_slope_mb_per_round": growth,
+        "rss_slope_mb_per_round_second_half": slope(per_round_mb[len(per_round_mb) // 2 :]),
+        "rss_last_vs_round_2": per_round_mb[-1][1] / second if second else 0.0,
         "rss_samples": soak.memory,
         "errors": soak.errors,
     }
@@ -266,10 +278,16 @@ def report(figures: dict[str, Any], out: Callable[[str], object] = print) -> Non
             f"{row['late_vs_early_p50']:>16.2f}"
         )
     after = figures["rss_mb_after_round"]
+    split = figures["rss_mb_after_round_service_worker"]
+    (service_1, worker_1), (service_n, worker_n) = split[0], split[-1]
     out(
         f"service memory (RSS, with worker): {after[0]:.0f} MB after round 1, "
         f"{after[-1]:.0f} MB after round {len(after)}, peak {figures['rss_mb_max']:.0f} MB, "
-        f"slope {figures['rss_slope_mb_per_round']:+.2f} MB/round over rounds 2..N"
+        f"slope {figures['rss_slope_mb_per_round']:+.2f} MB/round over rounds 2..N "
+        f"({figures['rss_slope_mb_per_round_second_half']:+.2f} over the second half), "
+        f"last/round 2 = {figures['rss_last_vs_round_2']:.3f}; the service process "
+        f"{service_1:.0f} -> {service_n:.0f} MB, "
+        f"its match worker {worker_1:.0f} -> {worker_n:.0f} MB"
     )
     out(f"errors: {len(figures['errors'])}" + "".join(f"\n  {e}" for e in figures["errors"][:20]))
 

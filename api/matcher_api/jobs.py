@@ -158,7 +158,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         _fail(factory, round_id, job_id, message, uploads)
         return
     with db.transaction(factory) as session:
-        if session.get(db.Round, round_id) is None:  # purged while matching
+        if db.lock_round(session, round_id) is None:  # purged while matching
             return
         now = _now()  # finished: the results are written (the commit follows at once)
         if db.upload_generation(session, round_id) != uploads:  # an upload replaced meanwhile

@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from matcher.errors import LinkageError
 from matcher_api import db, jobs
@@ -30,6 +32,7 @@ LABELS = ("skola", "socialtjanst", "polis", "fritid", "bup", "vard")
 KEYS = ("aaaa1111", "bbbb2222", "cccc3333")
 # Every agency's first file flags children 0..29, its replacement children 20..49.
 FIRST, REPLACEMENT = range(0, 30), range(20, 50)
+RACE_SECONDS = 1.0
 
 
 def _round(service: Service, labels: tuple[str, ...]) -> tuple[str, dict[str, str]]:
@@ -76,10 +79,7 @@ def test_racing_first_uploads_fix_exactly_one_key(tmp_path: Path, database_url: 
                 for label, key in zip(labels, keys, strict=True)
             }
             answers = _together(
-                [
-                    lambda label=label: _put(service, round_id, tokens[label], files[label])
-                    for label in labels
-                ]
+                [partial(_put, service, round_id, tokens[label], files[label]) for label in labels]
             )
             accepted = {key for key, (code, _) in zip(keys, answers, strict=True) if code == 200}
             assert len(accepted) == 1, answers
@@ -135,7 +135,7 @@ def test_uploads_racing_a_match_are_wholly_in_it_or_not(tmp_path: Path, database
 
             calls: list[Callable[[], Any]] = [match]
             calls += [
-                lambda label=label, delay=delay: replace(label, delay)
+                partial(replace, label, delay)
                 for label, delay in zip(replacing, delays[1:], strict=False)
             ]
             started, *answers = _together(calls)
@@ -210,7 +210,7 @@ def test_a_match_tripped_by_a_replacement_is_stale_not_failed(
     def replaced_meanwhile(session: object, rid: str) -> object:
         with db.transaction(factory) as other:
             other.execute(
-                db.Upload.__table__.update()
+                update(db.Upload)
                 .where(db.Upload.round_id == rid)
                 .values(size_bytes=db.Upload.size_bytes + 1)
             )
@@ -221,3 +221,56 @@ def test_a_match_tripped_by_a_replacement_is_stale_not_failed(
     with factory() as session:
         job = session.get(db.MatchJob, job_id)
         assert job is not None and job.status == "stale", job and job.error
+
+
+def test_an_upload_committing_after_a_match_finished_still_marks_it_stale(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pinned from the race above (PostgreSQL): a replacement that passed its checks before the
+    match was queued, but committed only while the match stored its results, left a `done` job
+    with results of the old file. Both now lock the round first, so the match ends stale."""
+    from matcher.linkage.linkage import warm_up
+    from matcher.steward.hashed_file import read_header
+
+    warm_up()  # the match below must reach its results well within RACE_SECONDS
+    if api.database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers: no match can be queued while an upload writes")
+    round_id, tokens = api.create_round(k=2)
+    for agency in ("skola", "polis"):
+        api.upload(round_id, tokens[agency], hashed_bytes(round_id, agency, [1, 2]))
+    factory = api.app.state.services.factory
+    with factory() as session:
+        polis = next(a for a in db.round_agencies(session, round_id) if a.label == "polis")
+        scope = db.AgencyScope(round_id=round_id, agency_id=polis.id, label="polis")
+    replacement = hashed_bytes(round_id, "polis", [2, 3])
+    written, release = threading.Event(), threading.Event()
+
+    def replace() -> None:
+        """The upload's transaction: its checks and statements now, its commit when released."""
+        with db.transaction(factory) as session:
+            header = read_header(replacement)
+            db.replace_upload(session, scope, header, replacement, now=api.clock())
+            written.set()
+            release.wait(30)
+
+    uploader = threading.Thread(target=replace)
+    uploader.start()
+    assert written.wait(30)
+    with db.transaction(factory) as session:  # queued after the upload's checks passed
+        round_row = session.get(db.Round, round_id)
+        assert round_row is not None
+        job_id = db.queue_match(session, round_row, now=api.clock()).id
+    real = jobs.load_files
+
+    def load_then_commit_soon(session: Any, rid: str) -> Any:
+        loaded = real(session, rid)  # the old file
+        threading.Timer(RACE_SECONDS, release.set).start()  # while the match stores results
+        return loaded
+
+    monkeypatch.setattr(jobs, "load_files", load_then_commit_soon)
+    match_round(factory, round_id, job_id)
+    uploader.join(30)
+    with factory() as session:
+        job = session.get(db.MatchJob, job_id)
+        assert job is not None and job.status == "stale", job and job.status
+        assert session.get(db.RoundResult, round_id) is None

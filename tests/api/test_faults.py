@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -56,7 +57,7 @@ def _step(tmp: Path, url: str, point: str | None) -> Iterator[Service]:
     assert "Traceback" not in service.log.read_text()
 
 
-def _rows(url: str, query: str, **params: object) -> list[tuple[object, ...]]:
+def _rows(url: str, query: str, **params: object) -> list[tuple[Any, ...]]:
     """Rows straight from the service's database (read beside the running service)."""
     engine = create_engine(url)
     try:
@@ -74,7 +75,7 @@ def _stored(url: str, round_id: str) -> dict[str, bytes]:
         "WHERE u.round_id = :r",
         r=round_id,
     )
-    return {str(label): bytes(content) for label, content in rows}  # type: ignore[arg-type]
+    return {str(label): bytes(content) for label, content in rows}
 
 
 def _audit(url: str, round_id: str) -> list[str]:
@@ -163,7 +164,7 @@ def test_an_interrupted_match_is_reported_failed_and_can_be_rerun(
     tmp_path: Path, database_url: str
 ) -> None:
     points = ("match.running", "match.before_commit", "match.after_commit", None)
-    round_id, tokens = "", {}
+    round_id, tokens = "", dict[str, str]()
     for number, point in enumerate(points):
         with _step(tmp_path, database_url, point) as service:
             if number == 0:

@@ -80,11 +80,11 @@ def test_a_scrub_that_did_not_run_is_finished_at_the_next_start(
     """A purge commits a ``scrub_pending`` marker with its deletions; only its scrub clears it,
     so a service stopped in between scrubs when it next starts."""
     from matcher_api.db import rounds
+    from matcher_api.db.engine import scrub_deleted
 
     round_id, tokens = api.create_round()
     assert api.upload(round_id, tokens["skola"], hashed_bytes(round_id, "skola", [1])).is_success
     scrubbed: list[str] = []
-    real = rounds.scrub_deleted
 
     def stopped(*_: object) -> bool:
         raise OperationalError("VACUUM", {}, Exception("the service stopped"))
@@ -97,7 +97,7 @@ def test_a_scrub_that_did_not_run_is_finished_at_the_next_start(
 
     def counted(engine: Engine, tables: list[str]) -> bool:
         scrubbed.append(engine.dialect.name)
-        return real(engine, tables)
+        return scrub_deleted(engine, tables)
 
     monkeypatch.setattr(rounds, "scrub_deleted", counted)
     assert db.finish_pending_scrub(factory)

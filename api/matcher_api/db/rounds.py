@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import scrub_deleted, transaction, upload_cache
 from matcher_api.db.followup import forget_published
+from matcher_api.db.jobs import lock_round
 from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
@@ -242,6 +243,7 @@ def purge_round(
 ) -> dict[str, int]:
     """Delete a round and everything it owns (uploads, results, jobs, tokens) and the parsed
     copies of its uploads; audit it."""
+    lock_round(session, round_id)  # first, like an upload and a match's results (no deadlock)
     cached = session.scalars(select(Upload.cache_key).where(Upload.round_id == round_id)).all()
     deleted: dict[str, int] = {}
     for table in ROUND_TABLES:

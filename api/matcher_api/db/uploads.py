@@ -22,7 +22,7 @@ from matcher.followup.model import RoundKind, accepts_list
 from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import upload_cache
-from matcher_api.db.jobs import active_job, mark_stale
+from matcher_api.db.jobs import active_job, lock_round, mark_stale
 from matcher_api.db.models import (
     KEY_CHECK_MAX,
     Agency,
@@ -178,6 +178,7 @@ def replace_upload(
     The header is checked first (:func:`check_upload`); the caller validates the columns. The
     previous upload's parsed copy is removed from the cache.
     """
+    lock_round(session, scope.round_id)  # before the checks: see a match that just finished
     check_upload(session, scope, header)
     previous = session.scalars(
         select(Upload.cache_key).where(Upload.agency_id == scope.agency_id)

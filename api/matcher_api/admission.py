@@ -102,9 +102,20 @@ def _decoded_estimate(meta: pq.FileMetaData) -> int:
 def check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits) -> Footer:
     """Check an upload's footer against its header and the limits; nothing is decoded.
 
-    Raises UnprocessableError (422) for a file inconsistent with itself or a decompression bomb,
-    PayloadTooLargeError (413) for one over the configured row or memory limit.
+    Raises UnprocessableError (422) for a file inconsistent with itself, with a damaged footer
+    or a decompression bomb, PayloadTooLargeError (413) for one over the configured row or
+    memory limit.
     """
+    try:
+        return _check_footer(content, header, limits)
+    except (ValueError, OSError, pa.ArrowException):  # a damaged name, count or statistic
+        raise UnprocessableError(
+            "the hashed file's footer is damaged (it could not be read)", reason="damaged_footer"
+        ) from None
+
+
+def _check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits) -> Footer:
+    """:func:`check_footer` without the translation of pyarrow's and Python's own errors."""
     try:
         parquet = pq.ParquetFile(io.BytesIO(content))
         meta = parquet.metadata

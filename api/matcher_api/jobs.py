@@ -225,7 +225,7 @@ PR_SET_PDEATHSIG = 1
 WATCHDOG_SECONDS = 1.0
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """Worker initialiser: end this worker when the service process dies, however it dies.
 
     On Linux the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); a
@@ -277,7 +277,7 @@ class MatchRunner:
                 self._executor = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=context,
-                    initializer=_exit_with_parent,
+                    initializer=exit_with_parent,
                     initargs=(os.getpid(),),
                 )
             else:

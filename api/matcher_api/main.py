@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
 from matcher.errors import MatcherError
-from matcher_api import db
+from matcher_api import db, footer_probe
 from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
 from matcher_api.errors import ApiError
@@ -238,6 +238,7 @@ def create_app(
         finally:
             task.cancel()
             services.runner.shutdown()
+            footer_probe.shutdown()
 
     app = FastAPI(
         title="matcher coordinator",

@@ -41,6 +41,7 @@ from matcher_api.errors import (
     UnprocessableError,
 )
 from matcher_api.faults import crash_point
+from matcher_api.footer_probe import probe_footer
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
@@ -186,6 +187,7 @@ def store_upload(
     limits = limits or upload_limits(services, allow_empty=False)
     try:
         header = read_header(content)
+        probe_footer(content)  # a footer that would end this process ends a helper instead
         check_footer(content, header, limits)
     except BaseException:
         release_memory()

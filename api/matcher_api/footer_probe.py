@@ -73,6 +73,12 @@ def _helper() -> ProcessPoolExecutor:
     return _pool
 
 
+def warm_up() -> None:
+    """Start the helper now (it imports pyarrow: about a second), not on the first upload."""
+    with _lock:
+        _helper().submit(_read_every_column_chunk, b"")
+
+
 def shutdown() -> None:
     """Stop the helper process (when the service stops)."""
     global _pool

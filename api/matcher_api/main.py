@@ -232,6 +232,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Warm the match worker up; maintain the database while serving."""
         services.runner.warm_up()
+        footer_probe.warm_up()
         task = asyncio.create_task(_maintain(services))
         try:
             yield

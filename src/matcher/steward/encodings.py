@@ -132,14 +132,15 @@ def check_params(params: EncodingParams) -> None:
 class BloomEncoder:
     """Encodes chunks of normalised records into hardened Bloom filters under one round's keys."""
 
-    def __init__(self, keys: RoundKeys, params: EncodingParams) -> None:
+    def __init__(self, keys: RoundKeys, params: EncodingParams, *, key_prefix: str = "bf") -> None:
+        """``key_prefix`` names the sub-keys (``<prefix>/<field>``): each use has its own keys."""
         check_params(params)
         self.params = params
         self._k = np.array([params.hashes_per_field.get(f, 0) for f in FIELDS], np.int64)
         self._field_keys = np.array(
-            [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
+            [keys.sip_key(f"{key_prefix}/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
-        self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
+        self._offsets = self._diffusion_offsets(keys.subkey(f"{key_prefix}/diffusion"))
         self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:

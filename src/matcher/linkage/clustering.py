@@ -48,6 +48,8 @@ class Components:
         self._parent = np.arange(self.size, dtype=np.int64)
         self._ctoken = np.where(id_valid, id_tokens, np.uint64(0)).astype(np.uint64)
         self._chas = id_valid.copy()
+        self._token0 = self._ctoken.copy()
+        self._has0 = id_valid.copy()
 
     def _check_records(self, *arrays: np.ndarray) -> None:
         for arr in arrays:
@@ -85,6 +87,10 @@ class Components:
         """Per record: its component root, the component's identity token and whether it has one."""
         roots = self.roots()
         return roots, self._ctoken[roots], self._chas[roots]
+
+    def record_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per record its own identity token and whether it has one (as given, not merged)."""
+        return self._token0, self._has0
 
     def labels(self) -> np.ndarray:
         """Dense cluster labels ``0..c-1``, numbered by each cluster's first record."""

@@ -27,11 +27,19 @@ from matcher.kernels import linkage as _kernels
 from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
 from matcher.linkage.cases import cases_from_sorted, check_window, summarise_cases
 from matcher.linkage.clustering import Components
+from matcher.linkage.comparison import FieldArrays, candidate_pairs, random_pair_patterns
+from matcher.linkage.model import MatchModel, fit_model
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
 
 #: Dice at or above which two encodings link; bench_quality sweep (tokens v2): precision at 0.9
 #: holds with scale (0.9994/0.9984/0.9982 at 20k/100k/200k children), at 0.8 it falls below 0.99.
 DEFAULT_THRESHOLD = 0.9
+#: Match probability at or above which the comparison model links a candidate pair.
+DEFAULT_MATCH_PROBABILITY = 0.9
+#: A candidate pair needs this much agreeing evidence (`kernels.comparison.evidence_points`).
+MIN_EVIDENCE_POINTS = 2
+#: Random pairs compared to start the model's non-match frequencies.
+RANDOM_PAIRS = 200_000
 #: Pairs buffered per call of the block kernel (16 bytes each).
 CHUNK_PAIRS = 1 << 22
 
@@ -253,6 +261,7 @@ class ArrayLinkage:
     labels: np.ndarray
     links: dict[str, int]
     timings: dict[str, float]
+    model: MatchModel | None = None
 
 
 def _check_threshold(threshold: float) -> float:
@@ -267,9 +276,12 @@ def link_arrays(
     threshold: float = DEFAULT_THRESHOLD,
     blocking: BlockingParams | None = None,
     fuzzy: bool = True,
+    fields: FieldArrays | None = None,
+    match_probability: float = DEFAULT_MATCH_PROBABILITY,
     on_stage: StageCallback | None = None,
 ) -> ArrayLinkage:
-    """Link records given as arrays: identity links, then name links, then fuzzy links.
+    """Link records given as arrays: identity links, then name links, then fuzzy links, then
+    (given the field-level evidence) links by the comparison model's match probability.
 
     Returns dense cluster labels in record order (a cluster is numbered by its first record).
     """
@@ -298,6 +310,7 @@ def link_arrays(
     timings["name_links_s"] = perf_counter() - t
 
     links.update(fuzzy_compared=0, fuzzy_matched=0, fuzzy=0, fuzzy_refused=0, blocks=0)
+    model: MatchModel | None = None
     if fuzzy and arrays.bloom_valid.any():
         stage("blocking")
         t = perf_counter()
@@ -330,10 +343,61 @@ def link_arrays(
         links["fuzzy"], links["fuzzy_refused"] = done.made, done.refused
         timings["fuzzy_links_s"] = perf_counter() - t
 
+        if fields is not None:
+            model = _scored_links(
+                blocks, fields, components, match_probability, stage, links, timings
+            )
+
     t = perf_counter()
     labels = components.labels()
     timings["labels_s"] = perf_counter() - t
-    return ArrayLinkage(labels=labels, links=links, timings=timings)
+    return ArrayLinkage(labels=labels, links=links, timings=timings, model=model)
+
+
+def _scored_links(
+    blocks: Blocks,
+    fields: FieldArrays,
+    components: Components,
+    match_probability: float,
+    stage: StageCallback,
+    links: dict[str, int],
+    timings: dict[str, float],
+) -> MatchModel:
+    """Fit the match model on every candidate pair in the blocks (linked ones too: the model
+    must see the easy matches to learn what a match looks like), then link the pairs not yet
+    joined whose match probability reaches ``match_probability``, most probable first."""
+    stage("scored comparisons")
+    t = perf_counter()
+    if fields.size != components.size:
+        raise LinkageError("field arrays and records differ in length", reason="shape")
+    records = np.arange(fields.size, dtype=np.int64)
+    ids, has_id = components.record_tokens()
+    candidates = candidate_pairs(blocks, fields, records, ids, has_id, MIN_EVIDENCE_POINTS)
+    random_codes = random_pair_patterns(fields, RANDOM_PAIRS, seed=0x5EED)
+    model = fit_model(candidates.codes, random_codes, fields.size * (fields.size - 1) // 2)
+    weights = model.weights(
+        candidates.codes,
+        candidates.tf_given,
+        candidates.tf_surname,
+        int(fields.given_words.size),
+        int(fields.surname_words.size),
+    )
+    links["scored_compared"] = candidates.compared
+    links["scored_candidates"] = int(candidates.left.size)
+    timings["scored_compare_s"] = perf_counter() - t
+
+    stage("scored links")
+    t = perf_counter()
+    bar = float(np.log2(match_probability / (1.0 - match_probability)))
+    keep = np.flatnonzero(weights >= bar)
+    # strongest first; ties in record order, so the result does not depend on input order
+    order = np.lexsort((candidates.right[keep], candidates.left[keep], -weights[keep]))
+    chosen = keep[order]
+    done = components.link_pairs(candidates.left[chosen], candidates.right[chosen])
+    links["scored_matched"] = int(chosen.size)
+    links["scored"], links["scored_refused"] = done.made, done.refused
+    timings["scored_links_s"] = perf_counter() - t
+    return model
 
 
 _WARMED: list[float] = []
@@ -411,6 +475,7 @@ def link(
     window_from: date | None = None,
     window_to: date | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    match_probability: float = DEFAULT_MATCH_PROBABILITY,
     blocking: BlockingParams | None = None,
     on_stage: StageCallback | None = None,
 ) -> LinkageResult:
@@ -444,9 +509,17 @@ def link(
             reason="duplicate",
         )
     arrays = LinkageArrays.from_frame(frame, files[0].header.encoding.bits)
+    fields = FieldArrays.from_frame(frame)
     prepare_s = perf_counter() - t
 
-    result = link_arrays(arrays, threshold=threshold, blocking=blocking, on_stage=stage)
+    result = link_arrays(
+        arrays,
+        threshold=threshold,
+        blocking=blocking,
+        fields=fields,
+        match_probability=match_probability,
+        on_stage=stage,
+    )
 
     stage("cases")
     t = perf_counter()

@@ -1,0 +1,198 @@
+"""The match model: Fellegi–Sunter weights over comparison levels, estimated by EM on the round.
+
+Each candidate pair has four comparison levels (identity, birth date, given name, surname: see
+`kernels.comparison`). Under the Fellegi–Sunter model (Fellegi & Sunter 1969) a level ``l`` of
+field ``f`` is evidence ``log2(m_fl / u_fl)``, where ``m`` is the chance of that level among true
+matches and ``u`` among non-matches; a missing field is no evidence (weight 0). The weights add,
+with the prior odds of a match, to the pair's log2 odds of being a match.
+
+Estimation, on the round's own hashed data (as Splink does on clear text; Winkler 1988 for EM):
+
+* ``u`` is measured on random record pairs (nearly all non-matches), compared like candidates;
+* ``m`` and the number of matches among the candidates are fitted by expectation-maximisation
+  on the candidates' pattern counts (one count per distinct pattern, so EM costs nothing at
+  scale), ``u`` fixed; the prior is that number over all pairs. Probabilities stay off 0 and 1.
+
+Term-frequency adjustment (as Splink's): an exact name agreement is weighed by how common the
+agreeing name is in the round, ``log2(u_exact / f_name)``, where ``f_name`` is the name's share
+of all names of that field (counted on keyed words: the coordinator never learns the name). A rare
+surname agreeing is strong evidence; the round's most common one is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.kernels.comparison import DATE_LEVELS, ID_LEVELS, NAME_LEVELS
+
+__all__ = ["FIELDS", "LEVELS", "MatchModel", "fit_model", "levels_of"]
+
+FIELDS: tuple[str, ...] = ("identity", "birth_date", "given_name", "surname")
+LEVELS: dict[str, tuple[str, ...]] = {
+    "identity": ("missing", "kinds differ", "agree"),
+    "birth_date": ("missing", "exact", "one part differs", "differs"),
+    "given_name": ("missing", "exact", "sounds alike", "similar", "somewhat similar", "differs"),
+    "surname": ("missing", "exact", "sounds alike", "similar", "somewhat similar", "differs"),
+}
+_SIZES = (ID_LEVELS, DATE_LEVELS, NAME_LEVELS, NAME_LEVELS)
+_EXACT = 1  # the exact level of a name field
+_FLOOR = 1e-6
+#: m at the start of EM, per field and level (level 0, missing, is never used).
+_M_START: tuple[tuple[float, ...], ...] = (
+    (1.0, 0.3, 0.7),
+    (1.0, 0.85, 0.1, 0.05),
+    (1.0, 0.7, 0.1, 0.1, 0.05, 0.05),
+    (1.0, 0.7, 0.1, 0.1, 0.05, 0.05),
+)
+
+
+def levels_of(codes: np.ndarray) -> np.ndarray:
+    """Pattern codes as an ``int64[n, 4]`` matrix of levels (identity, date, given, surname)."""
+    codes = codes.astype(np.int64)
+    out = np.empty((codes.size, 4), np.int64)
+    for f in range(3, -1, -1):
+        out[:, f] = codes % _SIZES[f]
+        codes = codes // _SIZES[f]
+    return out
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    """Probabilities over the non-missing levels (index 1 on), kept off 0 and 1."""
+    q = p.copy()
+    q[0] = 1.0
+    rest = np.clip(q[1:], _FLOOR, None)
+    q[1:] = np.clip(rest / rest.sum(), _FLOOR, 1.0 - _FLOOR)
+    return q
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """Fitted m and u per field and level, the prior chance that a random pair matches, and the
+    exact-agreement chance of random pairs per name field (the base of the tf adjustment)."""
+
+    m: tuple[np.ndarray, ...]
+    u: tuple[np.ndarray, ...]
+    prior: float
+    u_exact_given: float
+    u_exact_surname: float
+    iterations: int
+
+    def level_weights(self) -> tuple[np.ndarray, ...]:
+        """``log2(m / u)`` per field and level (0 for missing)."""
+        out = []
+        for m, u in zip(self.m, self.u, strict=True):
+            w = np.log2(m / u)
+            w[0] = 0.0
+            out.append(w)
+        return tuple(out)
+
+    def pattern_weights(self, codes: np.ndarray) -> np.ndarray:
+        """Log2 odds of a match for each pattern code, before the tf adjustment."""
+        levels = levels_of(codes)
+        total = np.full(codes.size, np.log2(self.prior / (1.0 - self.prior)))
+        for f, w in enumerate(self.level_weights()):
+            total += w[levels[:, f]]
+        return total
+
+    def weights(
+        self,
+        codes: np.ndarray,
+        tf_given: np.ndarray,
+        tf_surname: np.ndarray,
+        given_names: int,
+        surname_names: int,
+    ) -> np.ndarray:
+        """Log2 odds of a match of each candidate, with the tf adjustment of exact names.
+
+        ``tf_*`` are the round counts of the rarest agreeing name (0: no exact agreement),
+        ``given_names``/``surname_names`` the number of names of each field in the round.
+        """
+        total = self.pattern_weights(codes)
+        for tf, names, u_exact in (
+            (tf_given, given_names, self.u_exact_given),
+            (tf_surname, surname_names, self.u_exact_surname),
+        ):
+            exact = tf > 0
+            if names and exact.any():
+                share = np.maximum(tf[exact] / names, 1.0 / names)
+                total[exact] += np.log2(u_exact / share)
+        return total
+
+    def describe(self) -> dict[str, dict[str, dict[str, float]]]:
+        """m, u and weight per field and level (for the round's stats and the docs)."""
+        out: dict[str, dict[str, dict[str, float]]] = {}
+        for f, name in enumerate(FIELDS):
+            w = self.level_weights()[f]
+            out[name] = {
+                level: {"m": float(self.m[f][k]), "u": float(self.u[f][k]), "weight": float(w[k])}
+                for k, level in enumerate(LEVELS[name])
+                if k
+            }
+        return out
+
+
+def _level_shares(levels: np.ndarray, counts: np.ndarray, f: int) -> np.ndarray:
+    """Share of each level of field ``f`` among the (weighted) patterns, missing excluded."""
+    shares = np.bincount(levels[:, f], weights=counts, minlength=_SIZES[f]).astype(np.float64)
+    shares[0] = 0.0
+    shares[1:] += 0.5  # add-half smoothing: an unseen level is rare, not impossible
+    return _normalise(shares)
+
+
+def fit_model(
+    candidate_codes: np.ndarray,
+    random_codes: np.ndarray,
+    total_pairs: int,
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-6,
+) -> MatchModel:
+    """Fit the model: u from random pairs, m by EM on the candidates' patterns.
+
+    As Splink does: ``u`` is measured on random pairs (nearly all non-matches) and kept fixed;
+    EM on the candidates (u fixed) estimates ``m`` and how many candidates are matches, and that
+    count over ``total_pairs`` (all pairs the round could link) is the prior of a random pair.
+    Blocking only chooses which pairs are scored; a pair's weight does not depend on it.
+    """
+    random_patterns, random_counts = np.unique(random_codes, return_counts=True)
+    random_levels = levels_of(random_patterns)
+    u = [_level_shares(random_levels, random_counts.astype(np.float64), f) for f in range(4)]
+    u_exact = [float(u[2][_EXACT]), float(u[3][_EXACT])]
+    m = [_normalise(np.array(start)) for start in _M_START]
+    patterns, counts = np.unique(candidate_codes, return_counts=True)
+    levels = levels_of(patterns)
+    weights_of = counts.astype(np.float64)
+    log_u = np.zeros(patterns.size)
+    for f in range(4):
+        known = levels[:, f] > 0
+        log_u[known] += np.log(u[f][levels[known, f]])
+    share = 0.5
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
+        log_m = np.zeros(patterns.size)
+        for f in range(4):
+            known = levels[:, f] > 0
+            log_m[known] += np.log(m[f][levels[known, f]])
+        odds = np.exp(np.clip(log_m - log_u, -700, 700)) * share / (1.0 - share)
+        g = odds / (1.0 + odds)
+        matched = g * weights_of
+        new_share = float(np.clip(matched.sum() / max(weights_of.sum(), 1.0), _FLOOR, 1 - _FLOOR))
+        new_m = [_level_shares(levels, matched, f) for f in range(4)]
+        change = abs(new_share - share) + max(
+            float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)
+        )
+        m, share = new_m, new_share
+        if change < tolerance:
+            break
+    matches = share * float(weights_of.sum())
+    prior = float(np.clip(max(matches, 1.0) / max(total_pairs, 2), _FLOOR * _FLOOR, 0.5))
+    return MatchModel(
+        m=tuple(m),
+        u=tuple(u),
+        prior=prior,
+        u_exact_given=u_exact[0],
+        u_exact_surname=u_exact[1],
+        iterations=iterations,
+    )

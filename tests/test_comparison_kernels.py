@@ -38,6 +38,7 @@ def field_arrays(draw: st.DrawFn, max_records: int = 10) -> FieldArrays:
     sound = np.uint64(3)
     return FieldArrays(
         kinds=np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.uint8),
+        ids=np.array(draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)), np.uint64),
         given_off=g_off,
         given_words=g_words,
         given_sounds=g_words % sound,
@@ -114,7 +115,7 @@ def test_block_pair_patterns_matches_twin(fields: FieldArrays, data: st.DataObje
 
 
 def test_levels_decode_codes() -> None:
-    codes = np.array([K.pattern_code(a, d, g, s) for a in range(3) for d in range(4) for g in range(6) for s in range(6)])
+    codes = np.array([K.pattern_code(a, d, g, s) for a in range(4) for d in range(4) for g in range(6) for s in range(6)])
     assert sorted(set(codes.tolist())) == list(range(K.PATTERNS))
     levels = levels_of(codes)
     again = [K.pattern_code(*row) for row in levels.tolist()]

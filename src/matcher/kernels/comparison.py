@@ -3,16 +3,18 @@
 Pure functions over arrays (twin: ``comparison_reference``, compared by hypothesis in
 ``tests/test_comparison_kernels.py``). A record's field evidence is the tuple ``fields``:
 
-``(kinds, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop)``
+``(kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop)``
 
-``kinds`` uint8 per record (0 none, 1 personnummer, 2 samordningsnummer); ``gw``/``gs``/``gcnt``
+``kinds`` uint8 per record (0 none, 1 personnummer, 2 samordningsnummer) and ``ids`` its keyed
+identity token (uint64); ``gw``/``gs``/``gcnt``
 the keyed words, keyed sound keys and round-wide counts of each given name (CSR by ``gw_off``),
 likewise ``sw``/``ss``/``scnt`` for surname parts; ``dp`` the three birth-date part-pair tokens
 (CSR by ``dp_off``: 0 or 3 per record); ``gbits``/``sbits`` the per-field Bloom filters
 (``uint64[n, words]``) and ``gpop``/``spop`` their popcounts (0: none).
 
-Levels (``linkage.comparison`` names them): identity 0 missing, 1 kinds differ
-(personnummer against samordningsnummer), 2 agree; birth date 0 missing, 1 exact, 2 one part
+Levels (``linkage.model`` names them): identity 0 missing, 1 kinds differ (personnummer
+against samordningsnummer: one child may hold both), 2 agree, 3 differ (two numbers of one kind:
+never one child); birth date 0 missing, 1 exact, 2 one part
 differs, 3 differs; each name field 0 missing, 1 a name agrees exactly, 2 sound keys agree,
 3 similar (Bloom Dice >= SIMILAR), 4 somewhat similar (>= SOMEWHAT), 5 differs. Given name and
 surname swapped between the two records counts as sound-level agreement of both fields.
@@ -30,7 +32,7 @@ from matcher.kernels.linkage import NO_SHARED_BLOCK, first_shared_block, popcoun
 #: filters with the diffusion layer: one typo gives a median of ~0.69, random names ~0.4).
 SIMILAR = 0.62
 SOMEWHAT = 0.5
-ID_LEVELS, DATE_LEVELS, NAME_LEVELS = 3, 4, 6
+ID_LEVELS, DATE_LEVELS, NAME_LEVELS = 4, 4, 6
 PATTERNS = ID_LEVELS * DATE_LEVELS * NAME_LEVELS * NAME_LEVELS
 #: tf count reported when a field has no exact agreement.
 NO_TF = 0
@@ -100,13 +102,15 @@ def _name_level(
 def compare_pair(fields: tuple, i: int, j: int) -> tuple[int, int, int, int, int, int]:  # type: ignore[type-arg]
     """Levels (identity, birth date, given name, surname) of records i, j and the tf counts of
     their agreeing given name and surname (NO_TF where none agrees exactly)."""
-    (kinds, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
+    (kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
     if kinds[i] == 0 or kinds[j] == 0:
         id_level = 0
     elif kinds[i] != kinds[j]:
         id_level = 1
-    else:
+    elif ids[i] == ids[j]:
         id_level = 2
+    else:
+        id_level = 3
     if dp_off[i] == dp_off[i + 1] or dp_off[j] == dp_off[j + 1]:
         date_level = 0
     else:

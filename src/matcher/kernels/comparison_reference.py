@@ -55,9 +55,14 @@ def _name_level(
 
 def compare_pair(fields: tuple, i: int, j: int) -> tuple[int, int, int, int, int, int]:  # type: ignore[type-arg]
     """Levels (identity, birth date, given name, surname) and tf counts of records i, j."""
-    (kinds, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
+    (kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
     ki, kj = int(kinds[i]), int(kinds[j])
-    id_level = 0 if ki == 0 or kj == 0 else (1 if ki != kj else 2)
+    if ki == 0 or kj == 0:
+        id_level = 0
+    elif ki != kj:
+        id_level = 1
+    else:
+        id_level = 2 if int(ids[i]) == int(ids[j]) else 3
     di, dj = _values(dp_off, dp, i), _values(dp_off, dp, j)
     if not di or not dj:
         date_level = 0

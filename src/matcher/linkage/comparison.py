@@ -65,6 +65,7 @@ class FieldArrays:
     """Per record, the field-level evidence as the kernels take it (`as_tuple`)."""
 
     kinds: np.ndarray
+    ids: np.ndarray
     given_off: np.ndarray
     given_words: np.ndarray
     given_sounds: np.ndarray
@@ -98,7 +99,7 @@ class FieldArrays:
     def as_tuple(self) -> tuple[np.ndarray, ...]:
         """The ``fields`` tuple of ``kernels.comparison``."""
         return (
-            self.kinds, self.given_off, self.given_words, self.given_sounds, self.given_counts,
+            self.kinds, self.ids, self.given_off, self.given_words, self.given_sounds, self.given_counts,
             self.surname_off, self.surname_words, self.surname_sounds, self.surname_counts,
             self.date_off, self.date_parts, self.given_bits, self.given_pop, self.surname_bits,
             self.surname_pop,
@@ -119,7 +120,12 @@ class FieldArrays:
         given_bits, given_pop = _bits(frame["given_bloom"])
         surname_bits, surname_pop = _bits(frame["surname_bloom"])
         return cls(
-            kinds=frame["id_kind"].fill_null(0).to_numpy().astype(np.uint8),
+            kinds=np.where(
+                frame["id_token"].is_null().to_numpy(),
+                0,
+                frame["id_kind"].fill_null(0).to_numpy(),
+            ).astype(np.uint8),
+            ids=frame["id_token"].fill_null(0).to_numpy().astype(np.uint64),
             given_off=given_off,
             given_words=given_words,
             given_sounds=given_sounds,

@@ -296,7 +296,8 @@ def link_arrays(
 
     stage("identity links")
     t = perf_counter()
-    components = Components(arrays.id_tokens, arrays.id_valid)
+    kinds = fields.kinds if fields is not None else None
+    components = Components(arrays.id_tokens, arrays.id_valid, kinds)
     owners = np.flatnonzero(arrays.id_valid).astype(np.int64)
     done = components.link_tokens(arrays.id_tokens[owners], owners)
     links["id"] = done.made

@@ -12,6 +12,9 @@ Estimation, on the round's own hashed data (as Splink does on clear text; Winkle
 * ``m`` and the number of matches among the candidates are fitted by expectation-maximisation
   on the candidates' pattern counts (one count per distinct pattern, so EM costs nothing at
   scale), ``u`` fixed; the prior is that number over all pairs. Probabilities stay off 0 and 1.
+  Pairs with agreeing identity numbers are labelled matches (and two different numbers of one
+  kind non-matches) rather than guessed: plain EM, seeing many namesakes and siblings agree on
+  names, takes them for matches and learns that a match's birth date often differs.
 
 Term-frequency adjustment (as Splink's): an exact name agreement is weighed by how common the
 agreeing name is in the round, ``log2(u_exact / f_name)``, where ``f_name`` is the name's share
@@ -31,17 +34,18 @@ __all__ = ["FIELDS", "LEVELS", "MatchModel", "fit_model", "levels_of"]
 
 FIELDS: tuple[str, ...] = ("identity", "birth_date", "given_name", "surname")
 LEVELS: dict[str, tuple[str, ...]] = {
-    "identity": ("missing", "kinds differ", "agree"),
+    "identity": ("missing", "kinds differ", "agree", "differs"),
     "birth_date": ("missing", "exact", "one part differs", "differs"),
     "given_name": ("missing", "exact", "sounds alike", "similar", "somewhat similar", "differs"),
     "surname": ("missing", "exact", "sounds alike", "similar", "somewhat similar", "differs"),
 }
 _SIZES = (ID_LEVELS, DATE_LEVELS, NAME_LEVELS, NAME_LEVELS)
 _EXACT = 1  # the exact level of a name field
+_ID_AGREE, _ID_DIFFERS = 2, 3
 _FLOOR = 1e-6
 #: m at the start of EM, per field and level (level 0, missing, is never used).
 _M_START: tuple[tuple[float, ...], ...] = (
-    (1.0, 0.3, 0.7),
+    (1.0, 0.3, 0.7, 0.001),
     (1.0, 0.85, 0.1, 0.05),
     (1.0, 0.7, 0.1, 0.1, 0.05, 0.05),
     (1.0, 0.7, 0.1, 0.1, 0.05, 0.05),
@@ -168,26 +172,31 @@ def fit_model(
     for f in range(4):
         known = levels[:, f] > 0
         log_u[known] += np.log(u[f][levels[known, f]])
-    share = 0.5
+    # pairs whose identity numbers agree are matches, two numbers of one kind never are: these
+    # labels anchor EM, which on its own takes namesakes for matches (correlated names)
+    labelled = (levels[:, 0] == _ID_AGREE) | (levels[:, 0] == _ID_DIFFERS)
+    known_match = (levels[:, 0] == _ID_AGREE).astype(np.float64)
+    # the prior is over all pairs: u is measured on all pairs, and pairs outside the blocks are
+    # (nearly) all non-matches, so a candidate's chance to match is prior * m / u
+    total = max(float(total_pairs), 2.0)
+    prior = float(np.clip(weights_of.sum() / total / 2.0, _FLOOR * _FLOOR, 0.5))
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
         log_m = np.zeros(patterns.size)
         for f in range(4):
             known = levels[:, f] > 0
             log_m[known] += np.log(m[f][levels[known, f]])
-        odds = np.exp(np.clip(log_m - log_u, -700, 700)) * share / (1.0 - share)
-        g = odds / (1.0 + odds)
+        odds = np.exp(np.clip(log_m - log_u, -700, 700)) * prior / (1.0 - prior)
+        g = np.where(labelled, known_match, odds / (1.0 + odds))
         matched = g * weights_of
-        new_share = float(np.clip(matched.sum() / max(weights_of.sum(), 1.0), _FLOOR, 1 - _FLOOR))
+        new_prior = float(np.clip(matched.sum() / total, _FLOOR * _FLOOR, 0.5))
         new_m = [_level_shares(levels, matched, f) for f in range(4)]
-        change = abs(new_share - share) + max(
+        change = abs(np.log(new_prior / prior)) + max(
             float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)
         )
-        m, share = new_m, new_share
+        m, prior = new_m, new_prior
         if change < tolerance:
             break
-    matches = share * float(weights_of.sum())
-    prior = float(np.clip(max(matches, 1.0) / max(total_pairs, 2), _FLOOR * _FLOOR, 0.5))
     return MatchModel(
         m=tuple(m),
         u=tuple(u),

@@ -38,7 +38,14 @@ from matcher.steward.encodings import BloomEncoder
 from matcher.steward.hashed_file import EncodingParams
 from matcher.steward.keys import RoundKeys
 from matcher.steward.sounds import sound_keys
-from matcher.steward.tokens import HmacKey, NameColumns, list_series
+from matcher.steward.tokens import (
+    MAX_GIVEN_NAMES,
+    MAX_SURNAME_PARTS,
+    HmacKey,
+    NameColumns,
+    list_column,
+    list_series,
+)
 
 __all__ = [
     "DATE_PART_TAGS",
@@ -53,6 +60,7 @@ FIELD_BLOOM_BITS = 256
 FIELD_BLOOM_HASHES = 8
 #: Tags of the three part-pair date tokens: (year, month), (year, day), (month, day).
 DATE_PART_TAGS = (0xD1, 0xD2, 0xD3)
+_SOUND_BLOCK_TAG = np.uint64(0x5B)
 FIELD_COLUMNS: tuple[str, ...] = (
     "id_kind",
     "given_words",
@@ -82,6 +90,7 @@ class FieldEncoder:
         self._word = HmacKey(keys.subkey("field/word"))
         self._sound = HmacKey(keys.subkey("field/sound"))
         self._date = HmacKey(keys.subkey("field/date"))
+        self._block = HmacKey(keys.subkey("field/sound-block"))
         self._given = BloomEncoder(keys, field_bloom_params("given"), key_prefix="field-bf")
         self._surname = BloomEncoder(keys, field_bloom_params("surname"), key_prefix="field-bf")
         self._last: tuple[pl.Series, tuple[np.ndarray, np.ndarray]] | None = None
@@ -118,6 +127,31 @@ class FieldEncoder:
                 surname_bloom,
             ]
         )
+
+    def sound_blocks(self, names: NameColumns) -> pl.Series:
+        """Blocking tokens of each record's given-name and surname-part sound keys as unordered
+        pairs, ``HMAC(K_field/sound-block, tag, min(a, b), max(a, b))``: records without a birth
+        date, or with a transliterated or swapped name, still meet their match in a block."""
+        _, sounds = self._name_words(names.names)
+        given_counts = np.diff(names.given_off)
+        part_counts = np.diff(names.part_off)
+        n = given_counts.size
+        out = np.zeros((n, MAX_GIVEN_NAMES * MAX_SURNAME_PARTS), np.uint64)
+        counts = np.zeros(n, np.int64)
+        for g in range(MAX_GIVEN_NAMES):
+            for p in range(MAX_SURNAME_PARTS):
+                has = np.flatnonzero((given_counts > g) & (part_counts > p))
+                if not has.size:
+                    continue
+                a = sounds[names.given_idx[names.given_off[has] + g]]
+                b = sounds[names.part_idx[names.part_off[has] + p]]
+                rows = np.stack(
+                    [np.full(has.size, _SOUND_BLOCK_TAG), np.minimum(a, b), np.maximum(a, b)],
+                    axis=1,
+                )
+                out[has, counts[has]] = self._block.words(rows)
+                counts[has] += 1
+        return list_column(out, counts, "sound_blocks")
 
     def _date_parts(self, dates: np.ndarray) -> pl.Series:
         """Three keyed part-pair tokens per known birth date, none for an unknown one."""

@@ -203,6 +203,9 @@ def hash_runs(
         end = start + chunk.height
         names, dates = all_names.rows(start, end), all_dates[start:end]
         tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
+        tokens = tokens.with_columns(
+            pl.concat_list("block_tokens", fields.sound_blocks(names)).alias("block_tokens")
+        )
         return pl.DataFrame(
             [
                 run_refs.slice(start, chunk.height),

@@ -138,34 +138,37 @@ class FieldEncoder:
         n = given_counts.size
         out = np.zeros((n, MAX_GIVEN_NAMES * MAX_SURNAME_PARTS), np.uint64)
         counts = np.zeros(n, np.int64)
+        table = np.int64(len(sounds) + 1)
         for g in range(MAX_GIVEN_NAMES):
             for p in range(MAX_SURNAME_PARTS):
                 has = np.flatnonzero((given_counts > g) & (part_counts > p))
                 if not has.size:
                     continue
-                a = sounds[names.given_idx[names.given_off[has] + g]]
-                b = sounds[names.part_idx[names.part_off[has] + p]]
+                gi = names.given_idx[names.given_off[has] + g]
+                pi = names.part_idx[names.part_off[has] + p]
+                # one HMAC per distinct (given name, surname part) of the name table
+                pair, inverse = np.unique(gi * table + pi, return_inverse=True)
+                a, b = sounds[pair // table], sounds[pair % table]
                 rows = np.stack(
-                    [np.full(has.size, _SOUND_BLOCK_TAG), np.minimum(a, b), np.maximum(a, b)],
+                    [np.full(pair.size, _SOUND_BLOCK_TAG), np.minimum(a, b), np.maximum(a, b)],
                     axis=1,
                 )
-                out[has, counts[has]] = self._block.words(rows)
+                out[has, counts[has]] = self._block.words(rows)[inverse.reshape(-1)]
                 counts[has] += 1
         return list_column(out, counts, "sound_blocks")
 
     def _date_parts(self, dates: np.ndarray) -> pl.Series:
         """Three keyed part-pair tokens per known birth date, none for an unknown one."""
         known = dates != 0
-        d = dates[known]
-        year, month, day = d >> np.uint64(16), (d >> np.uint64(8)) & np.uint64(0xFF), d & np.uint64(0xFF)
-        tags = [np.full(d.size, np.uint64(t)) for t in DATE_PART_TAGS]
-        messages = np.stack(
-            [
-                np.stack([tags[0], year, month], axis=1),
-                np.stack([tags[1], year, day], axis=1),
-                np.stack([tags[2], month, day], axis=1),
-            ],
-            axis=1,
-        ).reshape(-1, 3)
-        flat = self._date.words(messages) if d.size else np.zeros(0, np.uint64)
+        distinct, inverse = np.unique(dates[known], return_inverse=True)
+        year = distinct >> np.uint64(16)
+        month = (distinct >> np.uint64(8)) & np.uint64(0xFF)
+        day = distinct & np.uint64(0xFF)
+        parts = np.zeros((distinct.size, 3), np.uint64)
+        for k, (tag, a, b) in enumerate(
+            zip(DATE_PART_TAGS, (year, year, month), (month, day, day), strict=True)
+        ):
+            rows = np.stack([np.full(distinct.size, np.uint64(tag)), a, b], axis=1)
+            parts[:, k] = self._date.words(rows) if distinct.size else parts[:, k]
+        flat = parts[inverse.reshape(-1)].reshape(-1)
         return list_series(known.astype(np.int64) * 3, flat, "date_parts")

@@ -60,6 +60,7 @@ _REWRITE_MAP = dict(_REWRITES)
 def sound_key(name: str) -> str:
     """The sound key of one folded name ("" for an empty name)."""
     letters = "".join(ch for ch in name if ch.isalpha())
+    letters = "".join(ch for k, ch in enumerate(letters) if not k or ch != letters[k - 1])
     if not letters:
         return ""
     head = letters[0]

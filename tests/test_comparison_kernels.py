@@ -3,6 +3,7 @@ and the levels mean what they say."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,32 +87,43 @@ def test_levels_are_symmetric_and_self_agrees(fields: FieldArrays) -> None:
 
 
 @settings(max_examples=examples(40))
-@given(field_arrays(max_records=12), st.data())
-def test_block_pair_patterns_matches_twin(fields: FieldArrays, data: st.DataObject) -> None:
+@given(field_arrays(max_records=12), st.data(), st.booleans())
+def test_block_pair_scores_matches_twin(
+    fields: FieldArrays, data: st.DataObject, scoring: bool
+) -> None:
+    """Counting mode (no weights) and scoring mode agree with the twin."""
     n = fields.size
     tokens = [data.draw(st.lists(st.integers(1, 3), max_size=2, unique=True)) for _ in range(n)]
     offsets, values = _csr(tokens)
     bits = np.zeros((n, 1), np.uint64)
-    blocks = build_blocks(offsets, values, np.ones(n, bool), bits, 64, BlockingParams(max_block=4, tile=4, passes=1))
+    params = BlockingParams(max_block=4, tile=4, passes=1)
+    blocks = build_blocks(offsets, values, np.ones(n, bool), bits, 64, params)
     group = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), np.int64)
     gtoken = np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.uint64)
     ghas = gtoken > 0
     min_points = data.draw(st.integers(0, 4))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32)))
+    weights = rng.normal(0, 4, K.PATTERNS) if scoring else np.zeros(0)
+    tf_const = rng.normal(8, 2, 2)
+    bar = float(data.draw(st.floats(-5, 5)))
     cap = blocks.pair_capacity()
     offs = np.r_[0, np.cumsum(cap)[:-1]].astype(np.int64) if cap.size else np.zeros(0, np.int64)
     size = int(cap.sum()) + 1
     outs = []
     for impl in (K, R):
-        out = (np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros(size, np.int32),
-               np.zeros(size, np.int64), np.zeros(size, np.int64),
+        hist = np.zeros((numba.config.NUMBA_NUM_THREADS, K.PATTERNS), np.int64)
+        out = (np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros(size),
                np.zeros(blocks.count, np.int64), np.zeros(blocks.count, np.int64))  # fmt: skip
-        impl.block_pair_patterns(
+        impl.block_pair_scores(
             blocks.members, blocks.starts, 0, blocks.count, offs, blocks.rec_offsets,
-            blocks.rec_blocks, fields.as_tuple(), group, gtoken, ghas, min_points, *out,
+            blocks.rec_blocks, fields.as_tuple(), group, gtoken, ghas, min_points, weights,
+            tf_const, bar, hist, *out,
         )  # fmt: skip
-        outs.append(out)
-    for a, b in zip(*outs, strict=True):
-        assert a.tolist() == b.tolist()
+        outs.append((hist.sum(axis=0), *out))
+    (k_hist, *k_out), (r_hist, *r_out) = outs
+    assert k_hist.tolist() == r_hist.tolist()
+    for a, b in zip(k_out, r_out, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_levels_decode_codes() -> None:

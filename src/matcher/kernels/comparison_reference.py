@@ -6,7 +6,14 @@ import numpy as np
 
 from matcher.kernels.comparison import DATE_LEVELS, NAME_LEVELS, NO_TF, SIMILAR, SOMEWHAT
 
-__all__ = ["block_pair_patterns", "compare_pair", "evidence_points", "pair_patterns", "pattern_code"]
+__all__ = [
+    "block_pair_scores",
+    "compare_pair",
+    "evidence_points",
+    "pair_patterns",
+    "pattern_code",
+    "tf_adjustment",
+]
 
 
 def pattern_code(id_level: int, date_level: int, given: int, surname: int) -> int:
@@ -98,7 +105,12 @@ def evidence_points(date_level: int, given: int, surname: int) -> int:
     return points + sum({1: 2, 2: 2, 3: 1}.get(level, 0) for level in (given, surname))
 
 
-def block_pair_patterns(
+def tf_adjustment(tf: int, tf_const: float) -> float:
+    """Term-frequency adjustment of an exact name agreement (0 when none agrees exactly)."""
+    return 0.0 if tf <= 0 else tf_const - float(np.log2(float(tf)))
+
+
+def block_pair_scores(
     members: np.ndarray,
     starts: np.ndarray,
     b_lo: int,
@@ -111,15 +123,17 @@ def block_pair_patterns(
     gtoken: np.ndarray,
     ghas: np.ndarray,
     min_points: int,
+    weights: np.ndarray,
+    tf_const: np.ndarray,
+    bar: float,
+    hist: np.ndarray,
     out_left: np.ndarray,
     out_right: np.ndarray,
-    out_code: np.ndarray,
-    out_tf_given: np.ndarray,
-    out_tf_surname: np.ndarray,
+    out_weight: np.ndarray,
     out_found: np.ndarray,
     out_compared: np.ndarray,
 ) -> None:
-    """Same skipping rules, filter and output layout as the kernel."""
+    """Same skipping rules, counts and output layout as the kernel (counts in ``hist[0]``)."""
     from matcher.kernels.linkage_reference import first_shared_block
 
     for b in range(b_lo, b_hi):
@@ -134,16 +148,22 @@ def block_pair_patterns(
                     continue
                 if ghas[i] and ghas[j] and gtoken[i] != gtoken[j]:
                     continue
-                if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
-                    continue
                 a, d, g, s, tg, ts = compare_pair(fields, i, j)
                 if a != 2 and evidence_points(d, g, s) < min_points:
                     continue
+                if first_shared_block(rec_offsets, rec_blocks, i, j) < b:
+                    continue
+                code = pattern_code(a, d, g, s)
+                if weights.size == 0:
+                    hist[0, code] += 1
+                    continue
+                w = float(weights[code]) + tf_adjustment(tg, float(tf_const[0]))
+                w += tf_adjustment(ts, float(tf_const[1]))
+                if w < bar:
+                    continue
                 out_left[base + found] = i
                 out_right[base + found] = j
-                out_code[base + found] = pattern_code(a, d, g, s)
-                out_tf_given[base + found] = tg
-                out_tf_surname[base + found] = ts
+                out_weight[base + found] = w
                 found += 1
         out_found[b - b_lo] = found
         out_compared[b - b_lo] = compared

@@ -2,16 +2,19 @@
 
 The hashed file's field-level columns (`matcher.steward.fields`) become `FieldArrays`; the
 candidate pairs are the pairs inside blocks (`linkage.blocking`) with some agreeing evidence
-(`kernels.comparison.evidence_points`); each gets a pattern code (its identity, birth-date, given
-name and surname levels) and the round counts of its rarest agreeing names, which
-`linkage.model` turns into a match weight. Random pairs, compared the same way, give the model
-the levels' frequencies among non-matches.
+(`kernels.comparison.evidence_points`); each has a pattern (its identity, birth-date, given name
+and surname levels) and the round counts of its rarest agreeing names. Two passes over the
+blocks, neither holding the candidates: `pattern_counts` counts the patterns (the model's
+training data, `linkage.model`), then `scored_pairs` scores every candidate in the kernel and
+keeps only those that reach the bar. Random pairs, compared the same way, give the model the
+levels' frequencies among non-matches (`random_pair_counts`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import polars as pl
 
@@ -22,10 +25,18 @@ from matcher.kernels.linkage import popcount_rows
 from matcher.linkage.blocking import Blocks
 from matcher.steward.fields import FIELD_BLOOM_BITS
 
-__all__ = ["Candidates", "FieldArrays", "candidate_pairs", "random_pair_patterns"]
+__all__ = [
+    "FieldArrays",
+    "ScoredPairs",
+    "pattern_counts",
+    "random_pair_counts",
+    "scored_pairs",
+]
 
-#: Candidate pairs buffered per kernel call (36 bytes each).
+#: Pair slots per kernel call when scoring (24 bytes each buffered).
 CHUNK_PAIRS = 1 << 21
+#: Block pairs counted for the model at most; larger rounds count a sample of blocks.
+FIT_PAIRS = 20_000_000
 
 
 def _csr(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +107,16 @@ class FieldArrays:
         """Records with a surname."""
         return int(np.count_nonzero(np.diff(self.surname_off)))
 
+    def covers(self, records: np.ndarray) -> bool:
+        """Whether every record in the mask has field-level evidence (a name or a birth date),
+        so the comparison model can judge it without the record-level Dice pass."""
+        evidence = (
+            (np.diff(self.given_off) > 0)
+            | (np.diff(self.surname_off) > 0)
+            | (np.diff(self.date_off) > 0)
+        )
+        return bool(np.all(evidence[records]))
+
     def as_tuple(self) -> tuple[np.ndarray, ...]:
         """The ``fields`` tuple of ``kernels.comparison``."""
         return (
@@ -144,74 +165,138 @@ class FieldArrays:
 
 
 @dataclass(frozen=True)
-class Candidates:
-    """Candidate pairs ``left < right`` with their pattern codes and tf counts, each pair once."""
+class ScoredPairs:
+    """Pairs ``left < right`` whose log2 match odds reach the bar, each once, and pairs compared."""
 
     left: np.ndarray
     right: np.ndarray
-    codes: np.ndarray
-    tf_given: np.ndarray
-    tf_surname: np.ndarray
+    weight: np.ndarray
     compared: int
 
 
-def candidate_pairs(
+_EMPTY_WEIGHTS = np.zeros(0, np.float64)
+
+
+def _run_blocks(
     blocks: Blocks,
     fields: FieldArrays,
     group: np.ndarray,
     gtoken: np.ndarray,
     ghas: np.ndarray,
     min_points: int,
-) -> Candidates:
-    """Compare the pairs inside blocks, chunk by chunk, and keep those with some evidence."""
+    weights: np.ndarray,
+    tf_const: np.ndarray,
+    bar: float,
+    stride: int = 1,
+) -> tuple[np.ndarray, ScoredPairs]:
+    """Run ``kernels.comparison.block_pair_scores`` over the blocks, group of blocks by group
+    (at most CHUNK_PAIRS pair slots each, so memory stays bounded): the pattern counts when
+    ``weights`` is empty, else the pairs that reach ``bar``. With ``stride`` k only every k-th
+    group is run (blocks are ordered by keyed token, so that is a random sample of blocks)."""
+    scoring = weights.size > 0
     capacity = blocks.pair_capacity()
     cum = np.cumsum(capacity)
-    buf = max(CHUNK_PAIRS, int(capacity.max()) if capacity.size else 0)
-    out = (
-        np.empty(buf, np.int64), np.empty(buf, np.int64), np.empty(buf, np.int32),
-        np.empty(buf, np.int64), np.empty(buf, np.int64),
-    )  # fmt: skip
-    parts: list[tuple[np.ndarray, ...]] = []
+    buf = max(CHUNK_PAIRS, int(capacity.max()) if capacity.size else 0) if scoring else 1
+    out_left, out_right = np.empty(buf, np.int64), np.empty(buf, np.int64)
+    out_weight = np.empty(buf, np.float64)
+    hist = np.zeros((numba.config.NUMBA_NUM_THREADS, _kernels.PATTERNS), np.int64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     compared = 0
     lo = 0
     packed = fields.as_tuple()
+    step = CHUNK_PAIRS
+    group_index = -1
     with threads_for(int(capacity.sum())):
         while lo < blocks.count:
             base = int(cum[lo - 1]) if lo else 0
-            hi = max(int(np.searchsorted(cum, base + buf, side="right")), lo + 1)
-            offsets = np.r_[0, cum[lo : hi - 1] - base].astype(np.int64)
+            hi = max(int(np.searchsorted(cum, base + step, side="right")), lo + 1)
+            group_index += 1
+            if group_index % stride:
+                lo = hi
+                continue
+            offsets = (
+                np.r_[0, cum[lo : hi - 1] - base].astype(np.int64)
+                if scoring
+                else np.zeros(hi - lo, np.int64)
+            )
             found = np.zeros(hi - lo, np.int64)
             seen = np.zeros(hi - lo, np.int64)
-            _kernels.block_pair_patterns(
+            _kernels.block_pair_scores(
                 blocks.members, blocks.starts, lo, hi, offsets, blocks.rec_offsets,
-                blocks.rec_blocks, packed, group, gtoken, ghas, int(min_points), *out, found, seen,
+                blocks.rec_blocks, packed, group, gtoken, ghas, int(min_points), weights,
+                tf_const, float(bar), hist, out_left, out_right, out_weight, found, seen,
             )  # fmt: skip
             compared += int(seen.sum())
             total = int(found.sum())
             if total:
                 take = np.repeat(offsets - (np.cumsum(found) - found), found) + np.arange(total)
-                parts.append(tuple(a[take] for a in out))
+                parts.append((out_left[take], out_right[take], out_weight[take]))
             lo = hi
+    counts = hist.sum(axis=0)
     if not parts:
         e64 = np.zeros(0, np.int64)
-        return Candidates(e64, e64, np.zeros(0, np.int32), e64, e64, compared)
-    left, right, codes, tf_given, tf_surname = (np.concatenate(p) for p in zip(*parts, strict=True))
+        return counts, ScoredPairs(e64, e64, np.zeros(0), compared)
+    left, right, weight = (np.concatenate(p) for p in zip(*parts, strict=True))
     # pairs met in more than one tile come once
     key = left.astype(np.uint64) * np.uint64(fields.size + 1) + right.astype(np.uint64)
     _, first = np.unique(key, return_index=True)
-    return Candidates(
-        left[first], right[first], codes[first], tf_given[first], tf_surname[first], compared
-    )
+    return counts, ScoredPairs(left[first], right[first], weight[first], compared)
 
 
-def random_pair_patterns(fields: FieldArrays, count: int, seed: int) -> np.ndarray:
-    """Pattern codes of ``count`` random pairs of distinct records (non-matches, nearly all)."""
+def pattern_counts(
+    blocks: Blocks,
+    fields: FieldArrays,
+    tokens: np.ndarray,
+    has_token: np.ndarray,
+    min_points: int,
+    max_pairs: int = FIT_PAIRS,
+) -> tuple[np.ndarray, int]:
+    """How many candidate pairs in the blocks show each comparison pattern (the model's training
+    data: pairs already linked count too), and how many pairs were compared. Memory: O(1).
+
+    Above ``max_pairs`` block pairs, a sample of groups of blocks is counted and the counts are
+    scaled to the whole (EM needs the shape of the counts and their total, not every pair)."""
+    records = np.arange(fields.size, dtype=np.int64)
+    capacity = int(blocks.pair_capacity().sum())
+    stride = max(1, -(-capacity // max(max_pairs, 1)))
+    counts, scored = _run_blocks(
+        blocks, fields, records, tokens, has_token, min_points, _EMPTY_WEIGHTS,
+        np.zeros(2), 0.0, stride,
+    )  # fmt: skip
+    if stride > 1 and scored.compared:
+        counts = np.round(counts * (capacity / scored.compared)).astype(np.int64)
+    return counts, scored.compared
+
+
+def scored_pairs(
+    blocks: Blocks,
+    fields: FieldArrays,
+    group: np.ndarray,
+    gtoken: np.ndarray,
+    ghas: np.ndarray,
+    min_points: int,
+    weights: np.ndarray,
+    tf_const: np.ndarray,
+    bar: float,
+) -> ScoredPairs:
+    """The candidate pairs not yet joined whose log2 match odds (``weights`` per pattern plus the
+    tf adjustment) reach ``bar``; only those are kept, so memory follows the matches."""
+    if weights.shape != (_kernels.PATTERNS,) or tf_const.shape != (2,):
+        raise LinkageError("one weight per pattern and two tf constants", reason="shape")
+    return _run_blocks(
+        blocks, fields, group, gtoken, ghas, min_points, weights.astype(np.float64),
+        tf_const.astype(np.float64), bar,
+    )[1]  # fmt: skip
+
+
+def random_pair_counts(fields: FieldArrays, count: int, seed: int) -> np.ndarray:
+    """Pattern counts of ``count`` random pairs of distinct records (non-matches, nearly all)."""
     n = fields.size
     if n < 2 or count <= 0:
-        return np.zeros(0, np.int32)
+        return np.zeros(_kernels.PATTERNS, np.int64)
     rng = np.random.default_rng(seed)
     left = rng.integers(0, n, size=count, dtype=np.int64)
     right = (left + rng.integers(1, n, size=count, dtype=np.int64)) % n
     with threads_for(count):
         codes, _, _ = _kernels.pair_patterns(fields.as_tuple(), left, right)
-    return codes
+    return np.bincount(codes, minlength=_kernels.PATTERNS).astype(np.int64)

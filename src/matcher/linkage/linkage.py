@@ -27,7 +27,12 @@ from matcher.kernels import linkage as _kernels
 from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
 from matcher.linkage.cases import cases_from_sorted, check_window, summarise_cases
 from matcher.linkage.clustering import Components
-from matcher.linkage.comparison import FieldArrays, candidate_pairs, random_pair_patterns
+from matcher.linkage.comparison import (
+    FieldArrays,
+    pattern_counts,
+    random_pair_counts,
+    scored_pairs,
+)
 from matcher.linkage.model import MatchModel, fit_model
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
 
@@ -37,7 +42,7 @@ DEFAULT_THRESHOLD = 0.9
 #: Match probability at or above which the comparison model links a candidate pair.
 DEFAULT_MATCH_PROBABILITY = 0.9
 #: A candidate pair needs this much agreeing evidence (`kernels.comparison.evidence_points`).
-MIN_EVIDENCE_POINTS = 2
+MIN_EVIDENCE_POINTS = 3
 #: Random pairs compared to start the model's non-match frequencies.
 RANDOM_PAIRS = 200_000
 #: Pairs buffered per call of the block kernel (16 bytes each).
@@ -330,19 +335,22 @@ def link_arrays(
         )
         timings["blocking_s"] = perf_counter() - t
 
-        stage("fuzzy comparisons")
-        t = perf_counter()
-        group, gtoken, ghas = components.component_tokens()
-        matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas)
-        links["fuzzy_compared"] = matches.compared
-        links["fuzzy_matched"] = int(matches.left.size)
-        timings["fuzzy_compare_s"] = perf_counter() - t
+        if fields is None or not fields.covers(arrays.bloom_valid):
+            # records encoded for Dice but without field-level evidence (hand-built arrays,
+            # benchmarks): the record-level Dice pass links them
+            stage("fuzzy comparisons")
+            t = perf_counter()
+            group, gtoken, ghas = components.component_tokens()
+            matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas)
+            links["fuzzy_compared"] = matches.compared
+            links["fuzzy_matched"] = int(matches.left.size)
+            timings["fuzzy_compare_s"] = perf_counter() - t
 
-        stage("fuzzy links")
-        t = perf_counter()
-        done = components.link_pairs(matches.left, matches.right)
-        links["fuzzy"], links["fuzzy_refused"] = done.made, done.refused
-        timings["fuzzy_links_s"] = perf_counter() - t
+            stage("fuzzy links")
+            t = perf_counter()
+            done = components.link_pairs(matches.left, matches.right)
+            links["fuzzy"], links["fuzzy_refused"] = done.made, done.refused
+            timings["fuzzy_links_s"] = perf_counter() - t
 
         if fields is not None:
             model = _scored_links(
@@ -364,38 +372,41 @@ def _scored_links(
     links: dict[str, int],
     timings: dict[str, float],
 ) -> MatchModel:
-    """Fit the match model on every candidate pair in the blocks (linked ones too: the model
-    must see the easy matches to learn what a match looks like), then link the pairs not yet
-    joined whose match probability reaches ``match_probability``, most probable first."""
+    """Fit the match model on the pattern counts of every candidate pair in the blocks (linked
+    ones too: the model must see the easy matches to learn what a match looks like), then score
+    the pairs not yet joined in a second pass and link those whose match probability reaches
+    ``match_probability``, most probable first."""
     stage("scored comparisons")
     t = perf_counter()
     if fields.size != components.size:
         raise LinkageError("field arrays and records differ in length", reason="shape")
-    records = np.arange(fields.size, dtype=np.int64)
     ids, has_id = components.record_tokens()
-    candidates = candidate_pairs(blocks, fields, records, ids, has_id, MIN_EVIDENCE_POINTS)
-    random_codes = random_pair_patterns(fields, RANDOM_PAIRS, seed=0x5EED)
-    model = fit_model(candidates.codes, random_codes, fields.size * (fields.size - 1) // 2)
-    weights = model.weights(
-        candidates.codes,
-        candidates.tf_given,
-        candidates.tf_surname,
-        int(fields.given_words.size),
-        int(fields.surname_words.size),
-    )
-    links["scored_compared"] = candidates.compared
-    links["scored_candidates"] = int(candidates.left.size)
-    timings["scored_compare_s"] = perf_counter() - t
+    counts, compared = pattern_counts(blocks, fields, ids, has_id, MIN_EVIDENCE_POINTS)
+    random_counts = random_pair_counts(fields, RANDOM_PAIRS, seed=0x5EED)
+    model = fit_model(counts, random_counts, fields.size * (fields.size - 1) // 2)
+    links["scored_compared"] = compared
+    links["scored_candidates"] = int(counts.sum())
+    timings["scored_fit_s"] = perf_counter() - t
 
     stage("scored links")
     t = perf_counter()
     bar = float(np.log2(match_probability / (1.0 - match_probability)))
-    keep = np.flatnonzero(weights >= bar)
+    group, gtoken, ghas = components.component_tokens()
+    pairs = scored_pairs(
+        blocks,
+        fields,
+        group,
+        gtoken,
+        ghas,
+        MIN_EVIDENCE_POINTS,
+        model.pattern_table(),
+        model.tf_constants(int(fields.given_words.size), int(fields.surname_words.size)),
+        bar,
+    )
     # strongest first; ties in record order, so the result does not depend on input order
-    order = np.lexsort((candidates.right[keep], candidates.left[keep], -weights[keep]))
-    chosen = keep[order]
-    done = components.link_pairs(candidates.left[chosen], candidates.right[chosen])
-    links["scored_matched"] = int(chosen.size)
+    order = np.lexsort((pairs.right, pairs.left, -pairs.weight))
+    done = components.link_pairs(pairs.left[order], pairs.right[order])
+    links["scored_matched"] = int(order.size)
     links["scored"], links["scored_refused"] = done.made, done.refused
     timings["scored_links_s"] = perf_counter() - t
     return model

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.kernels.comparison import DATE_LEVELS, ID_LEVELS, NAME_LEVELS
+from matcher.errors import LinkageError
+from matcher.kernels.comparison import DATE_LEVELS, ID_LEVELS, NAME_LEVELS, PATTERNS
 
 __all__ = ["FIELDS", "LEVELS", "MatchModel", "fit_model", "levels_of"]
 
@@ -100,29 +101,21 @@ class MatchModel:
             total += w[levels[:, f]]
         return total
 
-    def weights(
-        self,
-        codes: np.ndarray,
-        tf_given: np.ndarray,
-        tf_surname: np.ndarray,
-        given_names: int,
-        surname_names: int,
-    ) -> np.ndarray:
-        """Log2 odds of a match of each candidate, with the tf adjustment of exact names.
+    def pattern_table(self) -> np.ndarray:
+        """Log2 odds of a match for every pattern code ``0 .. PATTERNS - 1``, before the tf
+        adjustment (what the scoring kernel looks up)."""
+        return self.pattern_weights(np.arange(PATTERNS))
 
-        ``tf_*`` are the round counts of the rarest agreeing name (0: no exact agreement),
-        ``given_names``/``surname_names`` the number of names of each field in the round.
-        """
-        total = self.pattern_weights(codes)
-        for tf, names, u_exact in (
-            (tf_given, given_names, self.u_exact_given),
-            (tf_surname, surname_names, self.u_exact_surname),
-        ):
-            exact = tf > 0
-            if names and exact.any():
-                share = np.maximum(tf[exact] / names, 1.0 / names)
-                total[exact] += np.log2(u_exact / share)
-        return total
+    def tf_constants(self, given_names: int, surname_names: int) -> np.ndarray:
+        """Per name field ``log2(u_exact) + log2(names)``: an exact agreement on a name held
+        ``tf`` times among the round's ``names`` names of that field adds ``const - log2(tf)``,
+        i.e. ``log2(u_exact / (tf / names))`` (`kernels.comparison.tf_adjustment`)."""
+        return np.array(
+            [
+                np.log2(self.u_exact_given) + np.log2(max(given_names, 1)),
+                np.log2(self.u_exact_surname) + np.log2(max(surname_names, 1)),
+            ]
+        )
 
     def describe(self) -> dict[str, dict[str, dict[str, float]]]:
         """m, u and weight per field and level (for the round's stats and the docs)."""
@@ -146,8 +139,8 @@ def _level_shares(levels: np.ndarray, counts: np.ndarray, f: int) -> np.ndarray:
 
 
 def fit_model(
-    candidate_codes: np.ndarray,
-    random_codes: np.ndarray,
+    candidate_counts: np.ndarray,
+    random_counts: np.ndarray,
     total_pairs: int,
     *,
     max_iterations: int = 100,
@@ -160,14 +153,15 @@ def fit_model(
     count over ``total_pairs`` (all pairs the round could link) is the prior of a random pair.
     Blocking only chooses which pairs are scored; a pair's weight does not depend on it.
     """
-    random_patterns, random_counts = np.unique(random_codes, return_counts=True)
-    random_levels = levels_of(random_patterns)
-    u = [_level_shares(random_levels, random_counts.astype(np.float64), f) for f in range(4)]
+    if candidate_counts.shape != (PATTERNS,) or random_counts.shape != (PATTERNS,):
+        raise LinkageError("pattern counts need one count per pattern", reason="shape")
+    all_levels = levels_of(np.arange(PATTERNS))
+    u = [_level_shares(all_levels, random_counts.astype(np.float64), f) for f in range(4)]
     u_exact = [float(u[2][_EXACT]), float(u[3][_EXACT])]
     m = [_normalise(np.array(start)) for start in _M_START]
-    patterns, counts = np.unique(candidate_codes, return_counts=True)
-    levels = levels_of(patterns)
-    weights_of = counts.astype(np.float64)
+    patterns = np.flatnonzero(candidate_counts)
+    levels = all_levels[patterns]
+    weights_of = candidate_counts[patterns].astype(np.float64)
     log_u = np.zeros(patterns.size)
     for f in range(4):
         known = levels[:, f] > 0

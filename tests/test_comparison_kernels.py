@@ -104,7 +104,7 @@ def test_block_pair_scores_matches_twin(
     min_points = data.draw(st.integers(0, 4))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32)))
     weights = rng.normal(0, 4, K.PATTERNS) if scoring else np.zeros(0)
-    tf_const = rng.normal(8, 2, 2)
+    tf_const = np.abs(rng.normal(8, 2, (2, 2)))
     bar = float(data.draw(st.floats(-5, 5)))
     cap = blocks.pair_capacity()
     offs = np.r_[0, np.cumsum(cap)[:-1]].astype(np.int64) if cap.size else np.zeros(0, np.int64)
@@ -113,7 +113,8 @@ def test_block_pair_scores_matches_twin(
     for impl in (K, R):
         hist = np.zeros((numba.config.NUMBA_NUM_THREADS, K.PATTERNS), np.int64)
         out = (np.zeros(size, np.int64), np.zeros(size, np.int64), np.zeros(size),
-               np.zeros(blocks.count, np.int64), np.zeros(blocks.count, np.int64))  # fmt: skip
+               np.zeros(size, np.int32), np.zeros(blocks.count, np.int64),
+               np.zeros(blocks.count, np.int64))  # fmt: skip
         impl.block_pair_scores(
             blocks.members, blocks.starts, 0, blocks.count, offs, blocks.rec_offsets,
             blocks.rec_blocks, fields.as_tuple(), group, gtoken, ghas, min_points, weights,

@@ -372,12 +372,12 @@ def pair_patterns(fields: tuple, left: np.ndarray, right: np.ndarray) -> tuple[n
 
 
 @njit(inline="always", **JIT)
-def tf_adjustment(tf: int, tf_const: float) -> float:
-    """Term-frequency adjustment of an exact name agreement: ``tf_const - log2(tf)`` (see
+def tf_adjustment(tf: int, const: float, pseudo: float) -> float:
+    """Term-frequency adjustment of an exact name agreement: ``const - log2(tf + pseudo)`` (see
     ``linkage.model.MatchModel.tf_constants``), 0 when no name agrees exactly."""
     if tf <= 0:
         return 0.0
-    return tf_const - np.log2(float(tf))
+    return const - np.log2(float(tf) + pseudo)
 
 
 @njit(**JIT_PARALLEL)
@@ -401,6 +401,7 @@ def block_pair_scores(
     out_left: np.ndarray,
     out_right: np.ndarray,
     out_weight: np.ndarray,
+    out_code: np.ndarray,
     out_found: np.ndarray,
     out_compared: np.ndarray,
 ) -> None:
@@ -411,9 +412,10 @@ def block_pair_scores(
     `evidence_points` (agreeing identity numbers always pass), and in every block but the first
     listed one the two share. With ``weights`` empty, each remaining pair adds one to
     ``hist[thread, pattern]`` (the model's training counts, no pair kept). Otherwise its log2
-    match odds ``weights[pattern]`` plus the `tf_adjustment` of its exact names (``tf_const``:
-    given name, surname) is computed and the pair is written from ``pair_offsets[b - b_lo]``
-    on when it reaches ``bar``; ``out_found``/``out_compared`` count kept and compared pairs.
+    match odds ``weights[pattern]`` plus the `tf_adjustment` of its exact names (``tf_const``
+    rows: given name, surname) is computed and the pair (with its weight and pattern) is written from
+    ``pair_offsets[b - b_lo]`` on when it reaches ``bar``; ``out_found``/``out_compared`` count
+    kept and compared pairs.
     """
     scoring = weights.size > 0
     for bi in prange(b_hi - b_lo):
@@ -456,12 +458,14 @@ def block_pair_scores(
                 if not scoring:
                     hist[thread, code] += 1
                     continue
-                w = weights[code] + tf_adjustment(tg, tf_const[0]) + tf_adjustment(ts, tf_const[1])
+                w = weights[code] + tf_adjustment(tg, tf_const[0, 0], tf_const[0, 1])
+                w += tf_adjustment(ts, tf_const[1, 0], tf_const[1, 1])
                 if w < bar:
                     continue
                 out_left[base + found] = i
                 out_right[base + found] = j
                 out_weight[base + found] = w
+                out_code[base + found] = code
                 found += 1
         out_found[bi] = found
         out_compared[bi] = m * (m - 1) // 2

@@ -105,9 +105,9 @@ def evidence_points(date_level: int, given: int, surname: int) -> int:
     return points + sum({1: 2, 2: 2, 3: 1}.get(level, 0) for level in (given, surname))
 
 
-def tf_adjustment(tf: int, tf_const: float) -> float:
+def tf_adjustment(tf: int, const: float, pseudo: float) -> float:
     """Term-frequency adjustment of an exact name agreement (0 when none agrees exactly)."""
-    return 0.0 if tf <= 0 else tf_const - float(np.log2(float(tf)))
+    return 0.0 if tf <= 0 else const - float(np.log2(float(tf) + pseudo))
 
 
 def block_pair_scores(
@@ -130,6 +130,7 @@ def block_pair_scores(
     out_left: np.ndarray,
     out_right: np.ndarray,
     out_weight: np.ndarray,
+    out_code: np.ndarray,
     out_found: np.ndarray,
     out_compared: np.ndarray,
 ) -> None:
@@ -157,13 +158,14 @@ def block_pair_scores(
                 if weights.size == 0:
                     hist[0, code] += 1
                     continue
-                w = float(weights[code]) + tf_adjustment(tg, float(tf_const[0]))
-                w += tf_adjustment(ts, float(tf_const[1]))
+                w = float(weights[code]) + tf_adjustment(tg, *map(float, tf_const[0]))
+                w += tf_adjustment(ts, *map(float, tf_const[1]))
                 if w < bar:
                     continue
                 out_left[base + found] = i
                 out_right[base + found] = j
                 out_weight[base + found] = w
+                out_code[base + found] = code
                 found += 1
         out_found[b - b_lo] = found
         out_compared[b - b_lo] = compared

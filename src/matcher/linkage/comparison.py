@@ -171,6 +171,7 @@ class ScoredPairs:
     left: np.ndarray
     right: np.ndarray
     weight: np.ndarray
+    codes: np.ndarray
     compared: int
 
 
@@ -199,8 +200,9 @@ def _run_blocks(
     buf = max(CHUNK_PAIRS, int(capacity.max()) if capacity.size else 0) if scoring else 1
     out_left, out_right = np.empty(buf, np.int64), np.empty(buf, np.int64)
     out_weight = np.empty(buf, np.float64)
+    out_code = np.empty(buf, np.int32)
     hist = np.zeros((numba.config.NUMBA_NUM_THREADS, _kernels.PATTERNS), np.int64)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     compared = 0
     lo = 0
     packed = fields.as_tuple()
@@ -224,23 +226,23 @@ def _run_blocks(
             _kernels.block_pair_scores(
                 blocks.members, blocks.starts, lo, hi, offsets, blocks.rec_offsets,
                 blocks.rec_blocks, packed, group, gtoken, ghas, int(min_points), weights,
-                tf_const, float(bar), hist, out_left, out_right, out_weight, found, seen,
+                tf_const, float(bar), hist, out_left, out_right, out_weight, out_code, found, seen,
             )  # fmt: skip
             compared += int(seen.sum())
             total = int(found.sum())
             if total:
                 take = np.repeat(offsets - (np.cumsum(found) - found), found) + np.arange(total)
-                parts.append((out_left[take], out_right[take], out_weight[take]))
+                parts.append((out_left[take], out_right[take], out_weight[take], out_code[take]))
             lo = hi
     counts = hist.sum(axis=0)
     if not parts:
         e64 = np.zeros(0, np.int64)
-        return counts, ScoredPairs(e64, e64, np.zeros(0), compared)
-    left, right, weight = (np.concatenate(p) for p in zip(*parts, strict=True))
+        return counts, ScoredPairs(e64, e64, np.zeros(0), np.zeros(0, np.int32), compared)
+    left, right, weight, codes = (np.concatenate(p) for p in zip(*parts, strict=True))
     # pairs met in more than one tile come once
     key = left.astype(np.uint64) * np.uint64(fields.size + 1) + right.astype(np.uint64)
     _, first = np.unique(key, return_index=True)
-    return counts, ScoredPairs(left[first], right[first], weight[first], compared)
+    return counts, ScoredPairs(left[first], right[first], weight[first], codes[first], compared)
 
 
 def pattern_counts(
@@ -261,7 +263,7 @@ def pattern_counts(
     stride = max(1, -(-capacity // max(max_pairs, 1)))
     counts, scored = _run_blocks(
         blocks, fields, records, tokens, has_token, min_points, _EMPTY_WEIGHTS,
-        np.zeros(2), 0.0, stride,
+        np.zeros((2, 2)), 0.0, stride,
     )  # fmt: skip
     if stride > 1 and scored.compared:
         counts = np.round(counts * (capacity / scored.compared)).astype(np.int64)
@@ -281,8 +283,8 @@ def scored_pairs(
 ) -> ScoredPairs:
     """The candidate pairs not yet joined whose log2 match odds (``weights`` per pattern plus the
     tf adjustment) reach ``bar``; only those are kept, so memory follows the matches."""
-    if weights.shape != (_kernels.PATTERNS,) or tf_const.shape != (2,):
-        raise LinkageError("one weight per pattern and two tf constants", reason="shape")
+    if weights.shape != (_kernels.PATTERNS,) or tf_const.shape != (2, 2):
+        raise LinkageError("one weight per pattern and 2 x 2 tf constants", reason="shape")
     return _run_blocks(
         blocks, fields, group, gtoken, ghas, min_points, weights.astype(np.float64),
         tf_const.astype(np.float64), bar,

@@ -25,7 +25,12 @@ from matcher._numba_config import threads_for
 from matcher.errors import ConfigError, LinkageError
 from matcher.kernels import linkage as _kernels
 from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
-from matcher.linkage.cases import cases_from_sorted, check_window, summarise_cases
+from matcher.linkage.cases import (
+    STRENGTH_NAMES,
+    cases_from_sorted,
+    check_window,
+    summarise_cases,
+)
 from matcher.linkage.clustering import Components
 from matcher.linkage.comparison import (
     FieldArrays,
@@ -33,7 +38,7 @@ from matcher.linkage.comparison import (
     random_pair_counts,
     scored_pairs,
 )
-from matcher.linkage.model import MatchModel, fit_model
+from matcher.linkage.model import MatchModel, fit_model, levels_of
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
 
 #: Dice at or above which two encodings link; bench_quality sweep (tokens v2): precision at 0.9
@@ -267,6 +272,8 @@ class ArrayLinkage:
     links: dict[str, int]
     timings: dict[str, float]
     model: MatchModel | None = None
+    strength: np.ndarray | None = None
+    """Per record, its cluster's `CaseStrength` level (0, 1, 2: see `cluster_strength`)."""
 
 
 def _check_threshold(threshold: float) -> float:
@@ -307,6 +314,7 @@ def link_arrays(
     done = components.link_tokens(arrays.id_tokens[owners], owners)
     links["id"] = done.made
     timings["id_links_s"] = perf_counter() - t
+    by_identity = components.roots().copy()
 
     stage("name links")
     t = perf_counter()
@@ -314,6 +322,7 @@ def link_arrays(
     done = components.link_tokens(arrays.name_tokens, owners)
     links["name"], links["name_refused"] = done.made, done.refused
     timings["name_links_s"] = perf_counter() - t
+    by_names = components.roots().copy()
 
     links.update(fuzzy_compared=0, fuzzy_matched=0, fuzzy=0, fuzzy_refused=0, blocks=0)
     model: MatchModel | None = None
@@ -353,14 +362,31 @@ def link_arrays(
             timings["fuzzy_links_s"] = perf_counter() - t
 
         if fields is not None:
-            model = _scored_links(
+            model, by_names = _scored_links(
                 blocks, fields, components, match_probability, stage, links, timings
             )
 
     t = perf_counter()
     labels = components.labels()
+    strength = cluster_strength(labels, by_identity, by_names)
     timings["labels_s"] = perf_counter() - t
-    return ArrayLinkage(labels=labels, links=links, timings=timings, model=model)
+    return ArrayLinkage(
+        labels=labels, links=links, timings=timings, model=model, strength=strength
+    )
+
+
+def cluster_strength(labels: np.ndarray, by_identity: np.ndarray, by_names: np.ndarray) -> np.ndarray:
+    """Per record, how strongly its cluster holds together (`CaseStrength` codes): 0 when its
+    records are one through identity numbers alone, 1 when through identity numbers and exact
+    names with the birth date, 2 when a probable link (the comparison model) was needed.
+    ``by_*`` are the union-find roots after those stages."""
+    strength = np.zeros(labels.size, np.uint8)
+    for level, roots in ((1, by_identity), (2, by_names)):
+        pairs = np.unique(labels.astype(np.int64) * (labels.size + 1) + roots)
+        parts = np.bincount(pairs // (labels.size + 1), minlength=int(labels.max(initial=-1)) + 1)
+        split = parts[labels] > 1  # the cluster spans several components of that stage
+        strength[split] = np.maximum(strength[split], level)
+    return strength
 
 
 def _scored_links(
@@ -371,11 +397,12 @@ def _scored_links(
     stage: StageCallback,
     links: dict[str, int],
     timings: dict[str, float],
-) -> MatchModel:
+) -> tuple[MatchModel, np.ndarray]:
     """Fit the match model on the pattern counts of every candidate pair in the blocks (linked
     ones too: the model must see the easy matches to learn what a match looks like), then score
     the pairs not yet joined in a second pass and link those whose match probability reaches
-    ``match_probability``, most probable first."""
+    ``match_probability``, most probable first. Returns the model and the union-find roots
+    after the sure links (birth date and both names agree), before the probable ones."""
     stage("scored comparisons")
     t = perf_counter()
     if fields.size != components.size:
@@ -399,17 +426,28 @@ def _scored_links(
         gtoken,
         ghas,
         MIN_EVIDENCE_POINTS,
-        model.pattern_table(),
+        model.pattern_table(fields.size),
         model.tf_constants(int(fields.given_words.size), int(fields.surname_words.size)),
         bar,
     )
-    # strongest first; ties in record order, so the result does not depend on input order
-    order = np.lexsort((pairs.right, pairs.left, -pairs.weight))
-    done = components.link_pairs(pairs.left[order], pairs.right[order])
+    # sure links (birth date and both names agree) before probable ones, each strongest
+    # first; ties in record order, so the result does not depend on input order
+    levels = levels_of(pairs.codes)
+    sure = (levels[:, 1] == 1) & (levels[:, 2] <= 2) & (levels[:, 3] <= 2) & (levels[:, 2] >= 1)
+    sure &= levels[:, 3] >= 1
+    order = np.lexsort((pairs.right, pairs.left, -pairs.weight, ~sure))
+    n_sure = int(sure.sum())
+    made = refused = 0
+    by_names = np.zeros(0, np.int64)
+    for part in (order[:n_sure], order[n_sure:]):
+        done = components.link_pairs(pairs.left[part], pairs.right[part])
+        made, refused = made + done.made, refused + done.refused
+        if not by_names.size:
+            by_names = components.roots().copy()
     links["scored_matched"] = int(order.size)
-    links["scored"], links["scored_refused"] = done.made, done.refused
+    links["scored"], links["scored_refused"] = made, refused
     timings["scored_links_s"] = perf_counter() - t
-    return model
+    return model, by_names
 
 
 _WARMED: list[float] = []
@@ -535,8 +573,10 @@ def link(
 
     stage("cases")
     t = perf_counter()
+    strength = result.strength if result.strength is not None else np.zeros(frame.height)
     records = frame.select("agency", "ref", "signal", "signal_date").with_columns(
-        cluster_id=pl.Series(result.labels, dtype=pl.Int64)
+        cluster_id=pl.Series(result.labels, dtype=pl.Int64),
+        strength=pl.Series(STRENGTH_NAMES, dtype=pl.Utf8).gather(strength.astype(np.int64)),
     )
     cases = cases_from_sorted(records, k=k, window_from=window_from, window_to=window_to)
     n_cases = int(cast(int, cases["case_id"].rle_id().max())) + 1 if cases.height else 0

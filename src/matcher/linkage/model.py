@@ -69,7 +69,7 @@ TWIN_SHARE = 0.034
 #: and high, and a link should rest on the evidence, not on the round being small.
 PRIOR_CAP = 1e-3
 #: Pseudo-names of the tf adjustment's smoothing (see `MatchModel.tf_constants`).
-TF_PRIOR_NAMES = 100.0
+TF_PRIOR_NAMES = 1000.0
 #: Weight of the priors, in pairs: matches for m, non-matching pairs for u.
 M_PRIOR_PAIRS = 50.0
 U_PRIOR_PAIRS = 20_000.0

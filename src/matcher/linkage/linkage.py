@@ -411,7 +411,7 @@ def _scored_links(
     counts, compared = pattern_counts(blocks, fields, ids, has_id, MIN_EVIDENCE_POINTS)
     random_counts = random_pair_counts(fields, RANDOM_PAIRS, seed=0x5EED)
     model = fit_model(counts, random_counts, fields.size * (fields.size - 1) // 2)
-    links["scored_compared"] = compared
+    links["scored_fit_compared"] = compared
     links["scored_candidates"] = int(counts.sum())
     timings["scored_fit_s"] = perf_counter() - t
 
@@ -444,6 +444,7 @@ def _scored_links(
         made, refused = made + done.made, refused + done.refused
         if not by_names.size:
             by_names = components.roots().copy()
+    links["scored_compared"] = pairs.compared
     links["scored_matched"] = int(order.size)
     links["scored"], links["scored_refused"] = made, refused
     timings["scored_links_s"] = perf_counter() - t

@@ -39,7 +39,7 @@ from matcher.linkage.comparison import (
     scored_pairs,
 )
 from matcher.linkage.model import MatchModel, fit_model, levels_of
-from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
+from matcher.steward.hashed_file import HashedFile, check_compatible, hashed_columns
 
 #: Dice at or above which two encodings link; bench_quality sweep (tokens v2): precision at 0.9
 #: holds with scale (0.9994/0.9984/0.9982 at 20k/100k/200k children), at 0.8 it falls below 0.99.
@@ -546,8 +546,8 @@ def link(
 
     stage("reading")
     t = perf_counter()
-    columns = list(HASHED_SCHEMA)
-    frame = pl.concat([f.frame.select(columns) for f in files], how="vertical").sort(
+    # files built in memory may lack the field-level columns: as records without that evidence
+    frame = pl.concat([hashed_columns(f.frame) for f in files], how="vertical").sort(
         ["agency", "ref"]
     )
     repeated = (pl.col("agency") == pl.col("agency").shift()) & (

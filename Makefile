@@ -21,6 +21,7 @@ lint: setup
 	$(BIN)/ruff format --check src cli api tests benchmarks
 	$(BIN)/mypy src/matcher
 	$(BIN)/mypy cli/matcher_cli api/matcher_api
+	$(BIN)/mypy tests benchmarks
 
 test: setup lint
 	$(BIN)/pytest

@@ -47,7 +47,7 @@ def hashed_files(signals: pl.DataFrame, outcomes: pl.DataFrame) -> list[HashedFi
         )
         header = HashedFileHeader(
             round_id="bench", agency=agency, key_check="00", row_count=body.height,
-            token_kinds=["pnr"], encoding=EncodingParams(), list_kind=kind,  # type: ignore[arg-type]
+            token_kinds=["pnr"], encoding=EncodingParams(), list_kind=kind,
         )  # fmt: skip
         return HashedFile(header=header, frame=body)
 

@@ -69,7 +69,7 @@ def _baseline_diffuse_row(src: np.ndarray, taps: np.ndarray, dst: np.ndarray) ->
 
 
 @numba.njit(inline="always", **JIT)
-def _baseline_bloom_row(masks, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst):  # type: ignore[no-untyped-def]
+def _baseline_bloom_row(masks, si, p0, p1, rec_item, item_off, item_gram, taps, row, dst):
     """Previous kernel: one record's filter, ORed word by word in ``row``, diffused into ``dst``."""
     words = row.shape[0]
     for w in range(words):
@@ -88,7 +88,7 @@ def _baseline_bloom_row(masks, si, p0, p1, rec_item, item_off, item_gram, taps, 
 
 
 @numba.njit(**JIT)
-def baseline_bloom_bits(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out):  # type: ignore[no-untyped-def]
+def baseline_bloom_bits(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out):
     """Previous ``bloom_bits`` (before the 1024-bit SIMD rows), same contract."""
     n, words = out.shape
     row = np.zeros(words, np.uint64)
@@ -102,7 +102,7 @@ def baseline_bloom_bits(masks, rec_salt, rec_off, rec_item, item_off, item_gram,
 @numba.njit(**JIT_PARALLEL)
 def baseline_bloom_bits_parallel(
     masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out
-):  # type: ignore[no-untyped-def]
+):
     """Previous ``bloom_bits_parallel``, same contract."""
     n, words = out.shape
     tasks = (n + _BASELINE_TASK_ROWS - 1) // _BASELINE_TASK_ROWS
@@ -115,7 +115,7 @@ def baseline_bloom_bits_parallel(
             )  # fmt: skip
 
 
-def numpy_bloom_bits(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out):  # type: ignore[no-untyped-def]
+def numpy_bloom_bits(masks, rec_salt, rec_off, rec_item, item_off, item_gram, taps, out):
     """``bloom_bits`` in NumPy: gather each record's gram masks, OR-reduce, roll and XOR."""
     n, words = out.shape
     items = np.diff(rec_off)

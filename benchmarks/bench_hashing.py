@@ -103,7 +103,9 @@ def generate(n: int, seed: int = 7) -> pl.DataFrame:
     tail = [f"{s:03d}{c}" for s, c in zip(serial, check, strict=True)]
     form = rng.integers(0, 4, size=n)
     shapes = ("{b}{t}", "{b}-{t}", "{s}-{t}", "{s}{t}")
-    pnr = [shapes[f].format(b=b, s=b[2:], t=t) for b, t, f in zip(body, tail, form, strict=True)]
+    pnr: list[str | None] = [
+        shapes[f].format(b=b, s=b[2:], t=t) for b, t, f in zip(body, tail, form, strict=True)
+    ]
     missing = rng.random(n) < 0.05
     pnr = [None if m else p for p, m in zip(pnr, missing, strict=True)]
     first = _zipf_pick(given_vocab, n, rng)

@@ -422,8 +422,10 @@ def main() -> None:
         found = np.unique(result.labels).size
         # pairwise quality against the children we generated
         pure = pl.DataFrame({"label": result.labels, "child": child})
-        purity = pure.group_by("label").agg(pl.col("child").n_unique())["child"].max()
-        split = pure.group_by("child").agg(pl.col("label").n_unique())["label"].mean()
+        per_label = pure.group_by("label").agg(pl.col("child").n_unique())
+        purity = per_label.select(pl.col("child").max()).item()
+        per_child = pure.group_by("child").agg(pl.col("label").n_unique())
+        split = per_child.select(pl.col("label").mean()).item()
         figures["fuzzy"] = {
             "records": arrays.size,
             "seconds": fuzzy_s,

@@ -24,5 +24,5 @@ settings.load_profile(os.environ.get("MATCHER_HYPOTHESIS_PROFILE", BASE_PROFILE)
 
 def examples(at_base: int) -> int:
     """``at_base`` examples under the base profile, scaled by the loaded profile's count."""
-    scale = settings.default.max_examples / PROFILE_EXAMPLES[BASE_PROFILE]
+    scale = settings().max_examples / PROFILE_EXAMPLES[BASE_PROFILE]
     return max(1, round(at_base * scale))

@@ -278,14 +278,14 @@ def clusterings(draw: _st.DrawFn, max_records: int = 30) -> tuple[_pe.DataFrame,
                 "predicted": draw(_st.booleans() | _st.just(True)),
             }
         )
-    schema = {
-        "agency": _pe.String,
-        "record_id": _pe.String,
-        "child_id": _pe.Int64,
-        "cluster": _pe.Int64,
-        "error_types": _pe.List(_pe.String),
-        "id_kind": _pe.String,
-        "predicted": _pe.Boolean,
+    schema: dict[str, _pe.DataType] = {
+        "agency": _pe.String(),
+        "record_id": _pe.String(),
+        "child_id": _pe.Int64(),
+        "cluster": _pe.Int64(),
+        "error_types": _pe.List(_pe.String()),
+        "id_kind": _pe.String(),
+        "predicted": _pe.Boolean(),
     }
     frame = _pe.DataFrame(rows, schema=schema)
     truth = frame.select("agency", "record_id", "child_id", "error_types", "id_kind")
@@ -303,16 +303,16 @@ _B_SURNAMES = ("andersson", "öberg", "åkesson", "lindström", "johansson", "ng
 _B_LETTERS = "abcdefghijklmnopqrstuvwxyzåäöé"
 _B_ID_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-"
 #: Columns and types of matcher.steward.normalise's records (the hashing input).
-B_RECORD_SCHEMA = {
-    "row": _pl_b.Int64,
-    "record_id": _pl_b.String,
-    "pnr": _pl_b.String,
-    "pnr_kind": _pl_b.String,
-    "given_names": _pl_b.List(_pl_b.String),
-    "surnames": _pl_b.List(_pl_b.String),
-    "birth_date": _pl_b.Date,
-    "signal": _pl_b.String,
-    "signal_date": _pl_b.Date,
+B_RECORD_SCHEMA: dict[str, _pl_b.DataType] = {
+    "row": _pl_b.Int64(),
+    "record_id": _pl_b.String(),
+    "pnr": _pl_b.String(),
+    "pnr_kind": _pl_b.String(),
+    "given_names": _pl_b.List(_pl_b.String()),
+    "surnames": _pl_b.List(_pl_b.String()),
+    "birth_date": _pl_b.Date(),
+    "signal": _pl_b.String(),
+    "signal_date": _pl_b.Date(),
 }
 
 

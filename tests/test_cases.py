@@ -78,7 +78,7 @@ def test_widening_the_window_never_removes_cases(
 @given(clustered_records(), st.integers(1, 3), _windows(), st.randoms(use_true_random=False))
 def test_cases_are_exact_and_ids_do_not_depend_on_row_order(
     records: pl.DataFrame, k: int, window: tuple, rnd
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cases = find_cases(records, k=k, window_from=window[0], window_to=window[1])
     assert cases.schema == pl.Schema(CASE_SCHEMA)
     order = list(range(records.height))

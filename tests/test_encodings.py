@@ -35,13 +35,13 @@ def _rec(given: list[str], surnames: list[str], born: date | None) -> dict:
     }
 
 
-def _encode(records: pl.DataFrame, keys: RoundKeys = KEYS, params: EncodingParams = PARAMS):  # type: ignore[no-untyped-def]
+def _encode(records: pl.DataFrame, keys: RoundKeys = KEYS, params: EncodingParams = PARAMS):
     return BloomEncoder(keys, params).encode(
         name_columns(records), date_words(records["birth_date"])
     )
 
 
-def _pair(a: dict, b: dict, **kwargs) -> float:  # type: ignore[no-untyped-def]
+def _pair(a: dict, b: dict, **kwargs) -> float:
     blooms = _encode(records_frame([a, b]), **kwargs).to_list()
     return dice(blooms[0], blooms[1])
 
@@ -56,7 +56,7 @@ def test_default_parameters_are_recorded() -> None:
 
 
 @given(normalised_records(min_rows=1))
-def test_encodings_have_the_right_length_and_are_null_only_when_empty(records) -> None:  # type: ignore[no-untyped-def]
+def test_encodings_have_the_right_length_and_are_null_only_when_empty(records) -> None:
     blooms = _encode(records)
     empty = (
         (records["given_names"].list.len() == 0)
@@ -78,7 +78,7 @@ def test_encodings_have_the_right_length_and_are_null_only_when_empty(records) -
         max_size=40,
     )
 )
-def test_about_half_the_bits_are_set(people) -> None:  # type: ignore[no-untyped-def]
+def test_about_half_the_bits_are_set(people) -> None:
     records = records_frame([_rec(g, s, d) for g, s, d in people])
     fills = [int.from_bytes(b, "little").bit_count() / 1024 for b in _encode(records).to_list()]
     assert 0.4 <= float(np.mean(fills)) <= 0.6
@@ -116,7 +116,7 @@ def test_different_records_have_low_dice(other: dict) -> None:
 @given(
     hashing_names(4), hashing_names(4), hashing_names(4), hashing_names(4), st.dates(), st.dates()
 )
-def test_a_one_letter_typo_scores_above_unrelated(g, s, g2, s2, d, d2) -> None:  # type: ignore[no-untyped-def]
+def test_a_one_letter_typo_scores_above_unrelated(g, s, g2, s2, d, d2) -> None:
     typo = s[:-1] + ("x" if s[-1] != "x" else "y")
     base = _rec([g], [s], d)
     close = _pair(base, _rec([g], [typo], d))

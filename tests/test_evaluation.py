@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.errors import InputFileError
+from matcher.errors import InputFileError, MissingColumnError
 from matcher.evaluation.evaluation import (
     align,
     best_threshold,
@@ -137,12 +138,12 @@ def test_perfect_prediction_scores_one(case: tuple[pl.DataFrame, pl.DataFrame]) 
 
 @given(clusterings(), st.randoms(use_true_random=False))
 def test_metrics_do_not_depend_on_cluster_names_or_row_order(
-    case: tuple[pl.DataFrame, pl.DataFrame], rnd: object
+    case: tuple[pl.DataFrame, pl.DataFrame], rnd: random.Random
 ) -> None:
     predicted, truth = case
     names = predicted["cluster_id"].unique().to_list()
     shuffled = list(names)
-    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     renamed = predicted.with_columns(
         pl.col("cluster_id").replace_strict(names, [f"x{n}" for n in shuffled])
     ).sample(fraction=1.0, shuffle=True, seed=1)
@@ -190,6 +191,22 @@ def test_refs_resolve_through_local_maps(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputFileError, match="no local map files"):
         read_local_maps([tmp_path / "empty"])
+
+
+def test_local_maps_are_read_against_map_schema(tmp_path: Path) -> None:
+    good = pl.DataFrame({"ref": ["r1"], "record_id": ["A-1"], "row": [2]})
+    good.with_columns(pl.col("row").cast(pl.Int32)).write_parquet(tmp_path / "a.map.parquet")
+    assert read_local_maps([tmp_path]).schema == pl.Schema(
+        {"ref": pl.String, "record_id": pl.String}
+    )
+    good.drop("row").write_parquet(tmp_path / "a.map.parquet")
+    with pytest.raises(MissingColumnError) as missing:
+        read_local_maps([tmp_path])
+    assert missing.value.column == "row"
+    good.with_columns(row=pl.lit("zwei")).write_parquet(tmp_path / "a.map.parquet")
+    with pytest.raises(InputFileError) as typed:
+        read_local_maps([tmp_path])
+    assert typed.value.reason == "map_schema"
 
 
 def test_read_truth_checks_columns(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,7 +48,9 @@ def _assert_safe(ledger: Ledger, tables: list[list[Cell]]) -> None:
 @given(st.integers(1, 4), st.integers(1, 4), st.data())
 def test_one_table_with_margins_hides_every_small_count(rows: int, cols: int, data) -> None:
     values = data.draw(st.lists(counts, min_size=rows * cols, max_size=rows * cols))
-    atoms = {(r, c): values[r * cols + c] for r in range(rows) for c in range(cols)}
+    atoms: dict[Hashable, int] = {
+        (r, c): values[r * cols + c] for r in range(rows) for c in range(cols)
+    }
     ledger = Ledger(atoms, THRESHOLD)
     table = cross_table(ledger, list(range(rows)), list(range(cols)))
     _assert_safe(ledger, [table])
@@ -63,13 +67,17 @@ def test_two_overlapping_period_reports_hide_every_small_count(
     rounds: int, cats: int, data
 ) -> None:
     values = data.draw(st.lists(counts, min_size=rounds * cats, max_size=rounds * cats))
-    atoms = {(r, c): values[r * cats + c] for r in range(rounds) for c in range(cats)}
+    atoms: dict[Hashable, int] = {
+        (r, c): values[r * cats + c] for r in range(rounds) for c in range(cats)
+    }
     a_end = data.draw(st.integers(1, rounds))
     b_start = data.draw(st.integers(0, a_end - 1))
     ledger = Ledger(atoms, THRESHOLD)
 
-    def period(lo: int, hi: int) -> list[tuple[tuple, frozenset]]:
-        cells = [(("cat", c), frozenset((r, c) for r in range(lo, hi))) for c in range(cats)]
+    def period(lo: int, hi: int) -> list[tuple[tuple[Hashable, ...], frozenset[Hashable]]]:
+        cells: list[tuple[tuple[Hashable, ...], frozenset[Hashable]]] = [
+            (("cat", c), frozenset((r, c) for r in range(lo, hi))) for c in range(cats)
+        ]
         cells.append((("total",), frozenset((r, c) for r in range(lo, hi) for c in range(cats))))
         return cells
 

@@ -95,7 +95,7 @@ def token_inputs(draw: st.DrawFn) -> dict:
 def test_block_tokens(x: dict) -> None:
     n = len(x["dates"])
     outs = [np.zeros((n, K.MAX_BLOCK_TOKENS), np.uint64) for _ in range(2)]
-    args = [x["dates"], x["g_off"], x["g_word"], x["s_off"], x["s_word"]]
+    args = (x["dates"], x["g_off"], x["g_word"], x["s_off"], x["s_word"])
     got = K.block_tokens(np.uint64(x["k0"]), np.uint64(x["k1"]), *args, outs[0])
     want = R.block_tokens(x["k0"], x["k1"], *args, outs[1])
     assert got.tolist() == want.tolist()
@@ -165,7 +165,7 @@ def bloom_inputs(draw: st.DrawFn) -> dict:
 
 @given(bloom_inputs())
 def test_gram_masks(x: dict) -> None:
-    table_args = [x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"]]
+    table_args = (x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"])
     got = K.gram_masks(*table_args, x["salts"], x["words"])
     want = R.gram_masks(*table_args, x["salts"], x["words"])
     assert got.tolist() == want.tolist()
@@ -173,20 +173,20 @@ def test_gram_masks(x: dict) -> None:
 
 @given(bloom_inputs())
 def test_bloom_bits(x: dict) -> None:
-    table_args = [x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"]]
+    table_args = (x["field_keys"], x["field_k"], x["gram_field"], x["gram_w0"], x["gram_w1"])
     masks = R.gram_masks(*table_args, x["salts"], x["words"])
     if x["dense_seed"] is not None:
         rng = np.random.default_rng(x["dense_seed"])
         masks = rng.integers(0, 2**64, size=masks.shape, dtype=np.uint64)
     n = len(x["rec_salt"])
-    rest = [
+    rest = (
         x["rec_salt"],
         x["rec_off"],
         x["rec_item"],
         x["item_off"],
         x["item_gram"],
         x["taps"],
-    ]
+    )
     outs = [np.zeros((n, x["words"]), np.uint64) for _ in range(3)]
     K.bloom_bits(masks, *rest, outs[0])
     R.bloom_bits(masks, *rest, outs[1])
@@ -227,7 +227,7 @@ def test_diffuse(x: tuple) -> None:
         )
     )
 )
-def test_compact_rows(rows: list) -> None:  # type: ignore[type-arg]
+def test_compact_rows(rows: list) -> None:
     width = len(rows[0][0]) if rows else 1
     matrix = np.array([r for r, _ in rows], dtype=np.uint64).reshape(-1, width)
     counts = np.array([c for _, c in rows], dtype=np.int64)

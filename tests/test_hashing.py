@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import polars as pl
 import pytest
@@ -65,7 +66,7 @@ def _synthetic_records(n: int) -> pl.DataFrame:
     return records_frame(people)
 
 
-def _hash(records: pl.DataFrame, **kwargs):  # type: ignore[no-untyped-def]
+def _hash(records: pl.DataFrame, **kwargs):
     return hash_records(records, secret=SECRET, round_id="r1", agency="skola", **kwargs)
 
 
@@ -137,7 +138,15 @@ def test_bad_round_or_agency_labels_are_config_errors() -> None:
             hash_records(_people(1), secret=SECRET, round_id=round_id, agency=agency)
 
 
-def _files(tmp_path: Path) -> dict[str, Path]:
+class _Outputs(TypedDict):
+    """The three output paths of ``hash_export``, by keyword."""
+
+    out: Path
+    map_path: Path
+    rejects_path: Path
+
+
+def _files(tmp_path: Path) -> _Outputs:
     return {
         "out": tmp_path / "hashed.parquet",
         "map_path": tmp_path / "map.parquet",
@@ -145,7 +154,7 @@ def _files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _export(tmp_path: Path, text: str = CSV, **kwargs):  # type: ignore[no-untyped-def]
+def _export(tmp_path: Path, text: str = CSV, **kwargs):
     src = tmp_path / "export.csv"
     if not src.exists():
         src.write_text(text, encoding="utf-8")
@@ -180,6 +189,18 @@ def test_hash_export_end_to_end(tmp_path: Path) -> None:
     assert "bara anteckning" not in raw and "Anna" not in raw
     assert src.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_hash_export_writes_rows_in_ref_order_not_export_order(tmp_path: Path) -> None:
+    """Row order would link one round's file to the next (issue 12): rows go out by random ref,
+    and the local map still joins each ref to its record."""
+    _export(tmp_path)
+    hashed = read_hashed(tmp_path / "hashed.parquet")
+    assert hashed.frame["ref"].to_list() == sorted(hashed.frame["ref"].to_list())
+    local_map = pl.read_parquet(tmp_path / "map.parquet")
+    joined = hashed.frame.join(local_map, on="ref")
+    assert joined.height == hashed.frame.height
+    assert sorted(joined["record_id"].to_list()) == ["A-1", "A-2", "A-4"]
 
 
 def test_hash_export_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:

@@ -201,7 +201,7 @@ def _block_inputs(draw: st.DrawFn) -> dict:
     }
 
 
-def _run_block_kernel(fn, inp: dict) -> tuple[set, int]:  # type: ignore[no-untyped-def]
+def _run_block_kernel(fn, inp: dict) -> tuple[set, int]:
     blocks = inp["blocks"]
     cap = blocks.pair_capacity()
     offsets = np.r_[0, np.cumsum(cap)[:-1]].astype(np.int64)

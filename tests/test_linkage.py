@@ -51,7 +51,7 @@ def _clusters(files: list[HashedFile], **kwargs: object) -> set[frozenset[tuple[
     return {frozenset((m["agency"], m["ref"]) for m in g) for g in groups["agency"]}
 
 
-def _shuffled(files: list[HashedFile], rnd) -> list[HashedFile]:  # type: ignore[no-untyped-def]
+def _shuffled(files: list[HashedFile], rnd) -> list[HashedFile]:
     out = []
     for f in files:
         order = list(range(f.frame.height))
@@ -62,7 +62,7 @@ def _shuffled(files: list[HashedFile], rnd) -> list[HashedFile]:  # type: ignore
 
 
 @given(linkage_rounds(), st.randoms(use_true_random=False))
-def test_order_of_files_and_rows_does_not_change_the_result(files, rnd) -> None:  # type: ignore[no-untyped-def]
+def test_order_of_files_and_rows_does_not_change_the_result(files, rnd) -> None:
     first = link(files, k=2)
     again = link(_shuffled(files, rnd), k=2)
     assert first.clusters.equals(again.clusters)  # canonical order: even the ids agree
@@ -71,7 +71,7 @@ def test_order_of_files_and_rows_does_not_change_the_result(files, rnd) -> None:
 
 
 @given(linkage_rounds(token_space=4))
-def test_no_cluster_holds_two_identity_numbers(files) -> None:  # type: ignore[no-untyped-def]
+def test_no_cluster_holds_two_identity_numbers(files) -> None:
     """Tiny token spaces make many children share name tokens and blocks: chains everywhere."""
     result = link(files, threshold=0.5)
     tokens = pl.concat([f.frame.select("agency", "ref", "id_token") for f in files])
@@ -90,7 +90,7 @@ def test_no_cluster_holds_two_identity_numbers(files) -> None:  # type: ignore[n
     st.sets(st.sampled_from(["bup", "fritid", "polis", "skola"]), min_size=2),
     st.integers(1, 3),
 )
-def test_a_child_with_identical_identifiers_is_one_case(files, agencies, copies) -> None:  # type: ignore[no-untyped-def]
+def test_a_child_with_identical_identifiers_is_one_case(files, agencies, copies) -> None:
     by_agency = {f.header.agency: f for f in files}
     child = {
         "id_token": 10**9,
@@ -118,7 +118,7 @@ def test_a_child_with_identical_identifiers_is_one_case(files, agencies, copies)
 
 
 @given(linkage_rounds(), st.integers(1, 3))
-def test_raising_k_never_adds_cases(files, k) -> None:  # type: ignore[no-untyped-def]
+def test_raising_k_never_adds_cases(files, k) -> None:
     def cases(k: int) -> set[frozenset[str]]:
         found = link(files, k=k).cases
         return {frozenset(g) for g in found.group_by("case_id").agg("ref")["ref"].to_list()}
@@ -163,7 +163,7 @@ def test_exact_and_fuzzy_links() -> None:
 
 def test_oversize_blocks_still_find_identical_encodings() -> None:
     rng = np.random.default_rng(3)
-    rows = {"skola": [], "polis": []}
+    rows: dict[str, list[dict]] = {"skola": [], "polis": []}
     for i in range(40):
         bloom = rng.integers(0, 256, size=16, dtype=np.uint8).tobytes()
         for agency in rows:
@@ -276,7 +276,7 @@ def test_blocking_refuses_bad_arrays() -> None:
 
 
 @given(linkage_rounds(), st.integers(1, 3), st.integers(0, 150), st.integers(0, 150))
-def test_widening_the_window_never_removes_cases(files, k, start, length) -> None:  # type: ignore[no-untyped-def]
+def test_widening_the_window_never_removes_cases(files, k, start, length) -> None:
     from datetime import timedelta
 
     def cases(lo: date | None, hi: date | None) -> list[frozenset[str]]:

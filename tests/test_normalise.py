@@ -33,11 +33,11 @@ def _raw(**columns: list[str | None]) -> pl.DataFrame:
     return frame.with_columns(row=pl.int_range(2, n + 2, dtype=pl.Int64))
 
 
-def _norm(raw: pl.DataFrame):  # type: ignore[no-untyped-def]
+def _norm(raw: pl.DataFrame):
     return normalise_export(raw, reference_date=REF, source="export.csv")
 
 
-def _rejects(result) -> list[tuple[int, str | None, str, str]]:  # type: ignore[no-untyped-def]
+def _rejects(result) -> list[tuple[int, str | None, str, str]]:
     return result.rejects.select("row", "column", "reason", "action").rows()
 
 

@@ -27,7 +27,7 @@ _values = st.one_of(
 )
 
 
-def _run(parse, data, offsets, ref):  # type: ignore[no-untyped-def]
+def _run(parse, data, offsets, ref):
     n = offsets.shape[0] - 1
     pnr = np.zeros(n * K.PNR_BYTES, np.uint8)
     pnr_offsets = np.zeros(n + 1, np.int64)
@@ -72,10 +72,10 @@ def test_factorize(rows: list[tuple[bool, int]], expected: int) -> None:
     valid = np.array([v for v, _ in rows], dtype=np.bool_)
     results = []
     for factorize in (K.factorize, R.factorize):
-        codes = np.zeros(len(rows), np.int64)
-        firsts = np.zeros(len(rows), np.int64)
-        k = factorize(hashes, valid, codes, firsts, expected)
-        results.append((k, codes.tolist(), firsts[:k].tolist()))
+        code_out = np.zeros(len(rows), np.int64)
+        first_out = np.zeros(len(rows), np.int64)
+        k = factorize(hashes, valid, code_out, first_out, expected)
+        results.append((k, code_out.tolist(), first_out[:k].tolist()))
     assert results[0] == results[1]
     k, codes, firsts = results[0]
     values = [h if v else None for v, h in rows]

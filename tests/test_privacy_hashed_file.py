@@ -113,7 +113,7 @@ def _csv(records: pl.DataFrame) -> str:
     normalised_records(min_rows=1, max_rows=6, min_name=5, min_id=6),
     st.sampled_from(["", "x" * 5]),
 )
-def test_no_raw_identifier_in_any_steward_output_but_the_map(records, junk) -> None:  # type: ignore[no-untyped-def]
+def test_no_raw_identifier_in_any_steward_output_but_the_map(records, junk) -> None:
     """The hashed file and the rejects report of a real export hold no identifier either."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

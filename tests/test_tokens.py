@@ -74,7 +74,7 @@ def test_another_round_shares_no_tokens(records: pl.DataFrame) -> None:
 
 
 @given(normalised_records(min_rows=1), st.randoms(use_true_random=False))
-def test_row_order_does_not_change_tokens_per_record(records: pl.DataFrame, rnd) -> None:  # type: ignore[no-untyped-def]
+def test_row_order_does_not_change_tokens_per_record(records: pl.DataFrame, rnd) -> None:
     order = list(range(records.height))
     rnd.shuffle(order)
     straight = _tokens(records)

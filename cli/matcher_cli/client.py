@@ -163,3 +163,38 @@ class MatcherClient:
     def own_results(self, round_id: str) -> dict[str, Any]:
         """This agency's view of the round's cases."""
         return dict(self._request("GET", f"/rounds/{round_id}/results/own"))
+
+    def followups(self, round_id: str, *, own: bool = False) -> list[dict[str, Any]]:
+        """The round's activity lists: every case (coordinator) or the agency's own (``own``)."""
+        suffix = "/own" if own else ""
+        return list(self._request("GET", f"/rounds/{round_id}/followup{suffix}")["cases"])
+
+    def put_followup(self, round_id: str, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace a case's activity list (coordinator)."""
+        return dict(self._request("PUT", f"/rounds/{round_id}/followup/{case_id}", json=body))
+
+    def set_action_status(
+        self, round_id: str, case_id: str, number: int, status: str
+    ) -> dict[str, Any]:
+        """Set the status of one of this agency's own actions (1-based number in the case)."""
+        path = f"/rounds/{round_id}/followup/own/{case_id}/actions/{number}"
+        return dict(self._request("PATCH", path, json={"status": status}))
+
+    def overdue(self, round_id: str) -> list[dict[str, Any]]:
+        """Actions past due, neither done nor cancelled (coordinator)."""
+        return list(self._request("GET", f"/rounds/{round_id}/followup/overdue")["actions"])
+
+    def action_types(self) -> list[dict[str, str]]:
+        """The configured action types (code and label)."""
+        return list(self._request("GET", "/followup/action-types")["action_types"])
+
+    def set_action_types(self, types: list[dict[str, str]]) -> list[dict[str, str]]:
+        """Replace the configured action types (coordinator)."""
+        body = {"action_types": types}
+        return list(self._request("PUT", "/followup/action-types", json=body)["action_types"])
+
+    def followup_report(self, rounds: list[str], within_days: int) -> dict[str, Any]:
+        """The suppressed follow-up report, the rows of ``rounds`` (coordinator)."""
+        params: list[tuple[str, str | int]] = [("rounds", r) for r in rounds]
+        params.append(("within_days", within_days))
+        return dict(self._request("GET", "/followup/report", params=params))

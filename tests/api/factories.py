@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import polars as pl
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -111,7 +111,7 @@ class Api:
         data = response.json()
         return data["round"]["id"], data["agency_tokens"]
 
-    def upload(self, round_id: str, token: str, content: bytes) -> httpx.Response:
+    def upload(self, round_id: str, token: str, content: bytes) -> httpx2.Response:
         """PUT a hashed file as the raw body."""
         return self.client.put(
             f"/rounds/{round_id}/upload",
@@ -205,3 +205,26 @@ def bomb_table(shape: str, agency: str) -> Any:
             "bloom": pa.array([None] * n, pa.binary()),
         }
     )
+
+
+def round_with_cases(
+    api: Api, cases: Sequence[Sequence[str]], agencies: Sequence[str] = AGENCIES, **fields: Any
+) -> tuple[str, dict[str, str], list[str]]:
+    """A matched round whose cases have the agencies given (one child per entry, flagged by each
+    of its agencies); returns the round id, the tokens and the case ids in the order given."""
+    round_id, tokens = api.create_round(agencies, **fields)
+    people: dict[str, list[int]] = {}
+    for child, flagged in enumerate(cases, start=1):
+        for agency in flagged:
+            people.setdefault(agency, []).append(child)
+    for agency, children in people.items():
+        response = api.upload(round_id, tokens[agency], hashed_bytes(round_id, agency, children))
+        assert response.status_code in (200, 201), response.text
+    job = api.match(round_id)
+    assert job["status"] == "done", job
+    found = api.client.get(f"/rounds/{round_id}/results", headers=api.coordinator).json()
+    by_agencies: dict[tuple[str, ...], list[str]] = {}
+    for case in sorted(found["cases"], key=lambda c: c["case_id"]):
+        by_agencies.setdefault(tuple(sorted(case["agencies"])), []).append(case["case_id"])
+    ids = [by_agencies[tuple(sorted(flagged))].pop(0) for flagged in cases]
+    return round_id, tokens, ids

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from matcher_api import db
 from matcher_api.jobs import match_round
@@ -134,7 +134,7 @@ def test_an_upload_during_matching_makes_the_job_stale(
         loaded = real(session, rid)  # type: ignore[arg-type]
         with db.transaction(factory) as other:  # a replacement that raced the match
             other.execute(
-                db.Upload.__table__.update()
+                update(db.Upload)
                 .where(db.Upload.round_id == rid, db.Upload.size_bytes > 0)
                 .values(cache_key=None, size_bytes=db.Upload.size_bytes + 1)
             )

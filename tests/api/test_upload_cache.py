@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -95,7 +96,12 @@ def test_matching_falls_back_to_the_database(api: Api, monkeypatch: pytest.Monke
         assert api.upload(round_id, tokens[agency], hashed_bytes(round_id, agency, ids)).is_success
     decoded: list[int] = []
     original = jobs.stored_frame
-    monkeypatch.setattr(jobs, "stored_frame", lambda c: decoded.append(1) or original(c))
+
+    def counted(c: bytes) -> pl.DataFrame:
+        decoded.append(1)
+        return original(c)
+
+    monkeypatch.setattr(jobs, "stored_frame", counted)
 
     assert api.match(round_id)["case_count"] == "<5"  # cases 3, 4, 5: all from the copies
     assert decoded == []

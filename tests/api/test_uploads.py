@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
@@ -178,8 +178,8 @@ def test_failed_uploads_leave_the_previous_one_intact(
     assert _stored_refs(api, round_id) == expected
 
 
-def test_size_limit_gives_413_before_storing(make_api: object) -> None:
-    api = make_api(max_upload_bytes=2048)  # type: ignore[operator]
+def test_size_limit_gives_413_before_storing(make_api: Callable[..., Api]) -> None:
+    api = make_api(max_upload_bytes=2048)
     round_id, tokens = api.create_round()
     big = hashed_bytes(round_id, "skola", list(range(1, 2000)))
     response = api.upload(round_id, tokens["skola"], big)

@@ -258,3 +258,15 @@ def test_tokens_are_shown_once_and_can_be_reissued(make_pages: Callable[[], Page
         "/web/rounds/r-once/tokens", data={"csrf": csrf, "agency": "nobody"}
     )
     assert unknown.status_code == 404
+
+
+def test_the_round_form_opens_an_analysis_round(make_pages: Callable[[], Pages]) -> None:
+    pages = make_pages()
+    pages.sign_in(COORDINATOR_TOKEN)
+    assert 'name="kind"' in pages.client.get("/web/rounds/new").text
+    form = {"csrf": pages.csrf("/web/rounds/new"), "id": "r-an", "name": "Placeringar",
+            "legal_basis": "ok ok", "agencies": "skola, placering", "k": "2",
+            "kind": "analysis"}  # fmt: skip
+    assert pages.client.post("/web/rounds/new", data=form).status_code == 200
+    page = pages.client.get("/web/rounds/r-an")
+    assert page.status_code == 200 and "analys: bara sammanställd statistik" in page.text

@@ -8,15 +8,29 @@ change only the status of those actions.
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, ForeignKeyConstraint, Integer, String, delete, select
+import polars as pl
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Text,
+    delete,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.errors import ConfigError
 from matcher.followup.model import (
-    DEFAULT_ACTION_TYPES,
+    ACTION_TYPE_LABELS,
     Action,
     ActionStatus,
     CaseFollowUp,
@@ -26,7 +40,9 @@ from matcher.followup.model import (
     update_action,
     visible_to,
 )
-from matcher_api.db.models import AgencyScope, Base
+from matcher.followup.suppression import PublishedCell
+from matcher_api.db.jobs import case_list
+from matcher_api.db.models import AgencyScope, Base, UTCDateTime
 from matcher_api.errors import ForbiddenError, NotFoundError, UnprocessableError
 
 
@@ -66,6 +82,30 @@ class FollowUpActionRow(Base):
     due: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
     done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class ActionTypeRow(Base):
+    """One action type of the coordinator's configured list: a code and its (Swedish) label."""
+
+    __tablename__ = "action_types"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PublishedCellRow(Base):
+    """A count a follow-up report showed: the atoms it sums (JSON) and the value shown.
+
+    Atoms are (round, agency combination, indicator flags) or (round, agency): no case ids.
+    """
+
+    __tablename__ = "published_cells"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ledger: Mapped[str] = mapped_column(String(16), index=True)
+    period: Mapped[str] = mapped_column(Text)
+    atoms: Mapped[str] = mapped_column(Text)
+    value: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 FOLLOWUP_TABLES: tuple[type[Base], ...] = (FollowUpActionRow, CaseFollowUpRow)
@@ -123,13 +163,32 @@ def followup_rounds(session: Session) -> list[str]:
     )
 
 
-def save_followup(
-    session: Session, case: CaseFollowUp, action_types: tuple[str, ...] = DEFAULT_ACTION_TYPES
-) -> None:
+def action_types(session: Session) -> dict[str, str]:
+    """The configured action types (code -> label), in order; the default list if none is set."""
+    rows = session.scalars(select(ActionTypeRow).order_by(ActionTypeRow.position)).all()
+    return {r.code: r.label for r in rows} if rows else dict(ACTION_TYPE_LABELS)
+
+
+def set_action_types(session: Session, types: Mapping[str, str]) -> None:
+    """Coordinator: replace the configured action types (recorded actions keep their type)."""
+    session.execute(delete(ActionTypeRow))
+    for i, (code, label) in enumerate(types.items()):
+        session.add(ActionTypeRow(code=code, label=label, position=i))
+    session.flush()
+
+
+def round_cases(session: Session, round_id: str) -> dict[str, tuple[str, ...]]:
+    """The round's cases as the last match found them: case id -> agency labels (404 before)."""
+    frame = pl.read_ipc(io.BytesIO(case_list(session, round_id))).select("case_id", "agencies")
+    return {cid: tuple(agencies) for cid, agencies in frame.iter_rows()}
+
+
+def save_followup(session: Session, case: CaseFollowUp) -> None:
     """Coordinator: create or replace a case's follow-up and its actions (validated first)."""
+    types = tuple(action_types(session))
     try:
         for a in case.actions:
-            check_action(a, case, action_types)
+            check_action(a, case, types)
     except ConfigError as exc:
         raise UnprocessableError(str(exc), reason="invalid_action") from None
     session.execute(
@@ -190,6 +249,62 @@ def set_action_status(
     row.done_on = new.actions[position].done_on
     mine = visible_to([new], label)[0]
     return replace(mine)
+
+
+def _atom(value: Any) -> Any:
+    """An atom read back from JSON: lists become the tuples they were."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def published_cells(session: Session) -> dict[str, list[PublishedCell]]:
+    """Every count earlier follow-up reports showed, per ledger."""
+    out: dict[str, list[PublishedCell]] = {}
+    for row in session.scalars(select(PublishedCellRow).order_by(PublishedCellRow.id)):
+        atoms = frozenset(_atom(a) for a in json.loads(row.atoms))
+        out.setdefault(row.ledger, []).append(PublishedCell(atoms, row.value))
+    return out
+
+
+def remember_published(
+    session: Session,
+    published: Mapping[str, Sequence[PublishedCell]],
+    *,
+    period: Sequence[str],
+    now: datetime,
+) -> int:
+    """Store the counts a report showed (those not stored already); returns how many were new."""
+    known = {(r.ledger, r.atoms, r.value) for r in session.scalars(select(PublishedCellRow))}
+    added = 0
+    for ledger, cells in published.items():
+        for cell in cells:
+            atoms = json.dumps(
+                sorted((list(a) if isinstance(a, tuple) else a for a in cell.atoms), key=repr)
+            )
+            if (ledger, atoms, cell.value) in known:
+                continue
+            known.add((ledger, atoms, cell.value))
+            session.add(
+                PublishedCellRow(
+                    ledger=ledger,
+                    period=",".join(period),
+                    atoms=atoms,
+                    value=cell.value,
+                    published_at=now,
+                )
+            )
+            added += 1
+    return added
+
+
+def forget_published(session: Session, round_id: str) -> int:
+    """Delete the stored published cells that count a round's cases or records (with the
+    round: its atoms are gone, so those cells can never hold again)."""
+    gone = 0
+    for row in session.scalars(select(PublishedCellRow)):
+        if any(isinstance(a, list) and a and a[0] == round_id for a in json.loads(row.atoms)):
+            session.delete(row)
+            gone += 1
+    return gone
 
 
 def purge_followups(session: Session, round_id: str) -> None:

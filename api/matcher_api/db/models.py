@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -85,9 +86,16 @@ class Round(Base):
     window_from: Mapped[date | None]
     window_to: Mapped[date | None]
     disclosure_policy: Mapped[str] = mapped_column(String(40))
+    # "signals" (cases for a meeting list) or "analysis" (aggregated statistics only).
+    kind: Mapped[str] = mapped_column(String(16), default="signals", server_default="signals")
     retention_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Most rows one agency's list may hold (None: no cap); bounds what a curious agency can
+    #: learn by uploading its whole roster (issue 12, docs/privacy-attacks.md).
+    max_list_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Refuse a list with a row whose signal date is missing or outside the window (issue 12).
+    window_dates_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Agency(Base):

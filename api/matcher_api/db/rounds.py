@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import scrub_deleted, transaction, upload_cache
+from matcher_api.db.followup import forget_published
 from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
@@ -91,6 +92,9 @@ def create_round(
     retention_days: int,
     agencies: Sequence[str],
     now: datetime,
+    kind: str = "signals",
+    max_list_rows: int | None = None,
+    window_dates_required: bool = False,
 ) -> tuple[Round, dict[str, str]]:
     """Create a round and one upload token per agency; the plain tokens are returned once."""
     if session.get(Round, round_id) is not None:
@@ -103,9 +107,12 @@ def create_round(
         window_from=window_from,
         window_to=window_to,
         disclosure_policy=disclosure_policy,
+        kind=kind,
         retention_days=retention_days,
         created_at=now,
         expires_at=now + timedelta(days=retention_days),
+        max_list_rows=max_list_rows,
+        window_dates_required=window_dates_required,
     )
     session.add(row)
     session.flush()
@@ -124,10 +131,26 @@ def create_round(
         agencies=len(agencies),
         k=k,
         policy=disclosure_policy,
+        kind=kind,
         legal_basis=legal_basis,
         retention_days=retention_days,
+        max_list_rows=max_list_rows if max_list_rows is not None else "none",
     )
     return row, tokens
+
+
+KIND_REFUSALS = {
+    "signals": "this is a signal round: it has cases, not an analysis; open an analysis round",
+    "analysis": "this is an analysis round: it returns aggregated statistics only, never a case "
+    "list or a match (POST /rounds/{id}/analysis)",
+}
+
+
+def require_kind(round_row: Round, kind: str) -> None:
+    """Refuse (409) what a round of another kind does not do: an analysis round never matches
+    into cases or gives out a case list, to anyone; a signal round is not analysed."""
+    if round_row.kind != kind:
+        raise ConflictError(KIND_REFUSALS[round_row.kind], reason=f"{round_row.kind}_round")
 
 
 def get_round(session: Session, round_id: str, *, now: datetime) -> Round:
@@ -191,6 +214,7 @@ def purge_round(
         deleted[table.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     result = session.execute(delete(Round).where(Round.id == round_id))
     deleted["rounds"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted["published_cells"] = forget_published(session, round_id)
     record_audit(
         session,
         actor=actor,

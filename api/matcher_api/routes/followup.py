@@ -20,17 +20,18 @@ from matcher.followup.model import (
     Outcome,
     overdue,
 )
-from matcher.followup.report import follow_up_report
+from matcher.followup.report import build_report
 from matcher_api import db
 from matcher_api.deps import (
     CoordinatorRound,
     CurrentAgency,
     CurrentCoordinator,
     NowDep,
+    Principal,
     SessionDep,
     SettingsDep,
 )
-from matcher_api.errors import UnprocessableError
+from matcher_api.errors import NotFoundError, UnprocessableError
 
 router = APIRouter(tags=["followup"])
 
@@ -50,17 +51,45 @@ class ActionIn(BaseModel):
 
 
 class FollowUpIn(BaseModel):
-    """A case's follow-up record (no free text anywhere)."""
+    """A case's follow-up record (no free text anywhere).
+
+    The case's agencies are the round's results' (given, they must be the same); the round
+    date defaults to the day the round was opened.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    agencies: list[Code] = Field(min_length=1, max_length=20)
-    round_date: date
+    agencies: list[Code] | None = Field(None, min_length=1, max_length=20)
+    round_date: date | None = None
     earliest_signal: date | None = None
     meeting_date: date | None = None
     step: LadderStep | None = None
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
     follow_up_date: date | None = None
     outcome: Outcome = Outcome.OPEN
+
+
+Label = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f<>]+$")]
+
+
+class ActionTypePublic(BaseModel):
+    """One configured action type: its code (used in actions) and its label."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: Code
+    label: Label
+
+
+class ActionTypesIn(BaseModel):
+    """The coordinator's list of action types, in the order it is offered."""
+
+    model_config = ConfigDict(extra="forbid")
+    action_types: list[ActionTypePublic] = Field(min_length=1, max_length=100)
+
+
+class ActionTypesPublic(BaseModel):
+    """The configured action types (the default Swedish list until the coordinator sets one)."""
+
+    action_types: list[ActionTypePublic]
 
 
 class StatusIn(BaseModel):
@@ -163,12 +192,20 @@ def _public(case: CaseFollowUp) -> FollowUpPublic:
 def put_followup(
     round_row: CoordinatorRound, case_id: CaseIdPath, body: FollowUpIn, session: SessionDep
 ) -> FollowUpPublic:
-    """Coordinator: create or replace a case's activity list."""
+    """Coordinator: create or replace a case's activity list (404 if the round has no such case)."""
+    agencies = db.round_cases(session, round_row.id).get(case_id)
+    if agencies is None:
+        raise NotFoundError("the round's results have no case with this id")
+    if body.agencies is not None and sorted(body.agencies) != sorted(agencies):
+        raise UnprocessableError(
+            "the agencies given are not the case's agencies in the round's results",
+            reason="agencies",
+        )
     case = CaseFollowUp(
         case_id=case_id,
         round_id=round_row.id,
-        round_date=body.round_date,
-        agencies=tuple(body.agencies),
+        round_date=body.round_date or round_row.created_at.date(),
+        agencies=tuple(sorted(agencies)),
         earliest_signal=body.earliest_signal,
         meeting_date=body.meeting_date,
         step=body.step,
@@ -241,28 +278,72 @@ def agency_update(
     return _public(case)
 
 
+@router.get("/followup/action-types", response_model=ActionTypesPublic)
+def get_action_types(_: Principal, session: SessionDep) -> ActionTypesPublic:
+    """The configured action types (coordinator and agencies alike: they are no secret)."""
+    types = db.action_types(session)
+    return ActionTypesPublic(
+        action_types=[ActionTypePublic(code=c, label=label) for c, label in types.items()]
+    )
+
+
+@router.put("/followup/action-types", response_model=ActionTypesPublic)
+def put_action_types(
+    _: CurrentCoordinator, body: ActionTypesIn, session: SessionDep, now: NowDep
+) -> ActionTypesPublic:
+    """Coordinator: replace the list of action types new actions are checked against."""
+    codes = [t.code for t in body.action_types]
+    if len(set(codes)) != len(codes):
+        raise UnprocessableError("an action type code is listed twice", reason="duplicate")
+    db.set_action_types(session, {t.code: t.label for t in body.action_types})
+    db.record_audit(
+        session,
+        actor=db.COORDINATOR,
+        action="action_types.set",
+        round_id=None,
+        now=now,
+        count=len(codes),
+    )
+    session.commit()
+    return ActionTypesPublic(action_types=body.action_types)
+
+
 @router.get("/followup/report", response_model=FollowUpReportPublic)
 def followup_report(
     _: CurrentCoordinator,
     session: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     rounds: Annotated[list[str], Query(min_length=1, max_length=100)],
     within_days: Annotated[int, Query(ge=0, le=365)] = 30,
 ) -> FollowUpReportPublic:
     """Coordinator: the suppressed follow-up report, the rows of the rounds named (JSON)."""
     # Suppression is decided over every round with follow-up, then only the rounds asked for
-    # are shown: two overlapping reports are parts of one safe publication.
-    cases = db.followups(session, db.followup_rounds(session), None)
+    # are shown: two overlapping reports are parts of one safe publication. What earlier
+    # reports showed is stored and joins it, so a report after an edit is safe against them.
+    every = db.followup_rounds(session)
+    cases = db.followups(session, every, None)
     if not any(c.round_id in rounds for c in cases):
         raise UnprocessableError("no follow-up recorded in these rounds", reason="empty")
-    return FollowUpReportPublic.model_validate(
-        follow_up_report(
-            cases,
-            within_days=within_days,
-            threshold=settings.small_count_threshold,
-            show_rounds=rounds,
-        )
+    report = build_report(
+        cases,
+        records=db.upload_records(session, every),
+        within_days=within_days,
+        threshold=settings.small_count_threshold,
+        show_rounds=rounds,
+        prior=db.published_cells(session),
     )
+    db.remember_published(session, report.published, period=sorted(set(rounds)), now=now)
+    db.record_audit(
+        session,
+        actor=db.COORDINATOR,
+        action="followup.report",
+        round_id=None,
+        now=now,
+        rounds=len(set(rounds)),
+    )
+    session.commit()
+    return FollowUpReportPublic.model_validate(report.body)
 
 
 @router.post("/rounds/{round_id}/analysis", response_model=AnalysisPublic)
@@ -270,6 +351,7 @@ def round_analysis(
     round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> AnalysisPublic:
     """Coordinator: link the round's signal lists and outcome list, return aggregates only."""
+    db.require_kind(round_row, "analysis")
     from matcher.followup.analysis import analyse_hashed
     from matcher.steward.hashed_file import read_hashed
 

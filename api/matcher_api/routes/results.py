@@ -19,6 +19,7 @@ def round_results(
     round_row: CoordinatorRound, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> Response:
     """The coordinator's view: case ids and agencies (no refs), counts below the threshold as <N."""
+    db.require_kind(round_row, "signals")
     body = views.round_results_json(
         round_row.id, db.case_list(session, round_row.id), settings.small_count_threshold
     )
@@ -33,6 +34,7 @@ def round_results(
 def own_results(agency: CurrentAgency, session: SessionDep, now: NowDep) -> Response:
     """The calling agency's view: its own refs per case and who else flagged the child."""
     round_row = db.get_round(session, agency.round_id, now=now)
+    db.require_kind(round_row, "signals")
     content, case_count = db.own_results(session, agency)
     body = views.agency_results_json(agency, round_row.disclosure_policy, content)
     db.record_audit(

@@ -54,9 +54,12 @@ def create_round(
         window_from=body.window_from,
         window_to=body.window_to,
         disclosure_policy=body.disclosure_policy,
+        kind=body.kind,
         retention_days=retention,
         agencies=body.agencies,
         now=now,
+        max_list_rows=body.max_list_rows,
+        window_dates_required=body.window_dates_required,
     )
     public = views.round_public(session, row, settings.small_count_threshold)
     session.commit()
@@ -92,6 +95,7 @@ def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -
 @router.post("/{round_id}/match", status_code=status.HTTP_202_ACCEPTED)
 async def start_match(round_row: CoordinatorRound, services: ServicesDep, now: NowDep) -> JobPublic:
     """Start matching in the background; poll ``GET /rounds/{round_id}/match`` for its status."""
+    db.require_kind(round_row, "signals")  # an analysis round never becomes a case list
 
     def queue() -> db.MatchJob:
         """Record the queued job (in a worker thread: it touches the database)."""

@@ -6,8 +6,10 @@ import asyncio
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import date
 from typing import Annotated
 
+import polars as pl
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -15,6 +17,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from matcher.errors import MatcherError
+from matcher.linkage.cases import in_window
 from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import db, views
 from matcher_api.admission import UploadLimits, check_footer, check_lengths, release_memory
@@ -39,6 +42,7 @@ from matcher_api.errors import (
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+Window = tuple[date | None, date | None]
 BODY_PAUSE_SECONDS = 30.0  # callers that do not pass the service's setting
 
 UPLOAD_BODY = {
@@ -108,18 +112,38 @@ async def file_part(request: Request, body: bytes) -> bytes:
 _VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 
 
+def check_window_dates(frame: pl.DataFrame, window: Window | None) -> None:
+    """Refuse rows whose signal date is missing or outside the round's window, when the round
+    requires it (422 ``signal_window``; the message gives a count, never a date of a row)."""
+    if window is None:
+        return
+    outside = frame.select((~in_window(*window)).sum()).item()
+    if outside:
+        raise UnprocessableError(
+            f"{outside} rows have no signal date or one outside the round's window, and this "
+            "round requires every row inside it; leave those rows out and hash again",
+            reason="signal_window",
+        )
+
+
 def validate_and_cache(
-    cache: UploadCache, content: bytes, key: str, timings: dict[str, float]
+    cache: UploadCache,
+    content: bytes,
+    key: str,
+    timings: dict[str, float],
+    window: Window | None = None,
 ) -> bool:
-    """Decode and check a hashed file's columns, then keep the checked frame in the upload
-    cache; True if it was cached. Raises HashedFileError (or UnprocessableError) for a bad file,
-    before anything is cached. One thread does all of it, one step after the other."""
+    """Decode and check a hashed file's columns (and its signal dates against ``window`` when
+    the round requires it), then keep the checked frame in the upload cache; True if it was
+    cached. Raises HashedFileError (or UnprocessableError) for a bad file, before anything is
+    cached. One thread does all of it, one step after the other."""
     started = time.perf_counter()
     header, frame = decode_hashed(content)
     decoded = time.perf_counter()
     timings["decode"] = decoded - started
     check_lengths(frame)
     check_frame(header, frame)
+    check_window_dates(frame, window)
     checked = time.perf_counter()
     timings["validate"] = checked - started
     cached = cache.write(key, frame)
@@ -164,10 +188,15 @@ def store_upload(
         release_memory()
         raise
     key = new_key()
-    validation = _VALIDATORS.submit(validate_and_cache, services.cache, content, key, timings)
+    with db.transaction(services.factory) as session:
+        window = db.required_window(session, scope.round_id)
+    validation = _VALIDATORS.submit(
+        validate_and_cache, services.cache, content, key, timings, window
+    )
     try:
         with db.transaction(services.factory) as session:
             try:
+                warning = db.unusual_size(session, scope, header.row_count, now=services.clock())
                 row = db.replace_upload(
                     session, scope, header, content, now=services.clock(), cache_key=key
                 )
@@ -193,7 +222,7 @@ def store_upload(
     timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
     info = db.UploadInfo(scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at)
-    return views.upload_public(info)
+    return views.upload_public(info).model_copy(update={"warning": warning})
 
 
 async def store_received(

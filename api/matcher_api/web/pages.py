@@ -266,7 +266,7 @@ def new_round_form(request: Request, services: ServicesDep, session: SessionDep)
 
 
 ROUND_FIELDS = ("id", "name", "legal_basis", "agencies", "k", "window_from", "window_to",
-                "disclosure_policy", "retention_days")  # fmt: skip
+                "disclosure_policy", "kind", "retention_days")  # fmt: skip
 
 
 @router.post("/rounds/new")
@@ -286,6 +286,7 @@ async def create_round(
         "window_from": values["window_from"] or None,
         "window_to": values["window_to"] or None,
         "disclosure_policy": values["disclosure_policy"] or DisclosurePolicy.AGENCIES_ONLY,
+        "kind": values["kind"] or "signals",
         "retention_days": values["retention_days"] or None,
     }
     try:

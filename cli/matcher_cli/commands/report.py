@@ -9,38 +9,43 @@ from pathlib import Path
 import typer
 
 from matcher.errors import ConfigError
+from matcher_cli.commands.round import ServerOption, TokenOption
 from matcher_cli.console import console, reported_errors
+from matcher_cli.options import parse_day
 
 report_app = typer.Typer(help="Follow-up report over rounds; retrospective analysis statistics.")
 
 
 @report_app.command("followup")
 def followup(
-    path: Path = typer.Argument(..., help="Activity-list file (JSON)."),
     out: Path = typer.Option(..., "--out", help="Folder for report.json/.xlsx and charts."),
-    start: str | None = typer.Option(None, "--from", help="First round date (YYYY-MM-DD)."),
-    end: str | None = typer.Option(None, "--to", help="Last round date (YYYY-MM-DD)."),
+    rounds: list[str] | None = typer.Option(None, "--round", help="A round to report (repeat)."),
+    start: str | None = typer.Option(None, "--from", help="Rounds opened on or after this day."),
+    end: str | None = typer.Option(None, "--to", help="Rounds opened on or before this day."),
     within_days: int = typer.Option(30, "--within-days"),
-    threshold: int = typer.Option(5, "--threshold"),
+    server: str | None = ServerOption,
+    token: str | None = TokenOption,
 ) -> None:
-    """Cases by agencies and combination, shares and times per round, small counts suppressed."""
+    """The service's follow-up report over rounds (named, or opened within --from/--to): cases
+    by agencies and combination, records per agency, shares and times, small counts suppressed."""
     from matcher.followup.outputs import report_charts, write_json, write_report_xlsx
-    from matcher.followup.report import follow_up_report, period_cases
-    from matcher_cli.commands.case import _load
+    from matcher_cli.client import MatcherClient, client_settings
 
     with reported_errors():
-        try:
-            lo = date.fromisoformat(start) if start else date.min
-            hi = date.fromisoformat(end) if end else date.max
-        except ValueError:
-            raise ConfigError("not a YYYY-MM-DD date", column="--from/--to") from None
-        cases = _load(path)
-        shown = sorted({c.round_id for c in period_cases(cases, lo, hi)})
-        # Suppression over the whole file, then the period's rounds: reports over overlapping
-        # periods are parts of one safe publication.
-        rep = follow_up_report(
-            cases, within_days=within_days, threshold=threshold, show_rounds=shown
-        )
+        lo = parse_day(start, "--from") or date.min
+        hi = parse_day(end, "--to") or date.max
+        with MatcherClient(client_settings(server, token)) as client:
+            chosen = list(rounds or [])
+            if not chosen:
+                chosen = [
+                    r["id"]
+                    for r in client.list_rounds()
+                    if r.get("kind", "signals") == "signals"
+                    and lo <= date.fromisoformat(r["created_at"][:10]) <= hi
+                ]
+            if not chosen:
+                raise ConfigError("no signal round was opened in this period", reason="empty")
+            rep = client.followup_report(chosen, within_days)
         out.mkdir(parents=True, exist_ok=True)
         write_json(rep, out / "report.json")
         write_report_xlsx(rep, out / "report.xlsx")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from matcher.disclosure import DisclosurePolicy
 from matcher.errors import OutputExistsError
+from matcher.followup.model import RoundKind
 from matcher_cli.console import console, reported_errors
 from matcher_cli.options import parse_day
 
@@ -48,8 +49,9 @@ def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
 
 def _print_round(data: dict[str, Any]) -> None:
     window = f"{data.get('window_from') or '…'} to {data.get('window_to') or '…'}"
+    kind = "analysis round (aggregates only)" if data.get("kind") == "analysis" else "round"
     console.print(
-        f"round [bold]{data['id']}[/] ({data['name']}): k={data['k']}, window {window}, "
+        f"{kind} [bold]{data['id']}[/] ({data['name']}): k={data['k']}, window {window}, "
         f"policy {data['disclosure_policy']}, purged after {data['expires_at'][:10]}"
     )
     console.print(f"legal basis: {data['legal_basis']}")
@@ -91,7 +93,24 @@ def create(
         "--policy",
         help="agencies_only, or agencies_and_categories to show the others' signal categories.",
     ),
+    kind: RoundKind = typer.Option(
+        RoundKind.SIGNALS,
+        "--kind",
+        help="signals (cases for a meeting list) or analysis (aggregated statistics only; one "
+        "agency uploads an outcome list hashed with --outcomes).",
+    ),
     retention_days: int | None = typer.Option(None, "--retention-days", help="Days to keep."),
+    max_list_rows: int | None = typer.Option(
+        None,
+        "--max-list-rows",
+        help="Most rows one agency's list may hold: bounds what an agency uploading its whole "
+        "roster learns of the other lists (docs/privacy-attacks.md).",
+    ),
+    window_dates_required: bool = typer.Option(
+        False,
+        "--window-dates-required",
+        help="Refuse a list with a row whose signal date is missing or outside the window.",
+    ),
     tokens_out: Path | None = typer.Option(
         None, "--tokens-out", help="Also write the agency tokens to this new file (mode 600)."
     ),
@@ -106,6 +125,7 @@ def create(
             "agencies": agencies,
             "k": k,
             "disclosure_policy": policy.value,
+            "kind": kind.value,
             "window_from": _iso(parse_day(window_from, "--window-from")),
             "window_to": _iso(parse_day(window_to, "--window-to")),
         }
@@ -113,6 +133,10 @@ def create(
             body["id"] = round_id
         if retention_days:
             body["retention_days"] = retention_days
+        if max_list_rows is not None:
+            body["max_list_rows"] = max_list_rows
+        if window_dates_required:
+            body["window_dates_required"] = True
         if tokens_out is not None and tokens_out.exists():
             raise OutputExistsError("the tokens file exists already", file=tokens_out)
         with _client(server, token) as client:
@@ -131,12 +155,13 @@ def create(
 def list_rounds(server: str | None = ServerOption, token: str | None = TokenOption) -> None:
     """List the live rounds."""
     with reported_errors(), _client(server, token) as client:
-        table = Table("round", "name", "agencies", "uploaded", "matching", "purged after")
+        table = Table("round", "kind", "name", "agencies", "uploaded", "matching", "purged after")
         for data in client.list_rounds():
             uploaded = sum(1 for a in data["agencies"] if a.get("upload"))
             job = data.get("job") or {}
             table.add_row(
                 data["id"],
+                data.get("kind", "signals"),
                 data["name"],
                 str(len(data["agencies"])),
                 str(uploaded),

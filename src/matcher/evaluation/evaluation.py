@@ -19,8 +19,9 @@ from typing import cast
 
 import polars as pl
 
-from matcher.errors import InputFileError
+from matcher.errors import InputFileError, MissingColumnError
 from matcher.extras import require_extra
+from matcher.reidentify import read_map
 
 __all__ = [
     "CaseCounts",
@@ -131,7 +132,7 @@ def _is_map(path: Path) -> bool:
 
 
 def read_local_maps(paths: Sequence[Path | str]) -> pl.DataFrame:
-    """Concatenate local maps (Parquet with ``ref`` and ``record_id``).
+    """Concatenate local maps (``ref`` and ``record_id``), each read by `read_map`.
 
     A folder contributes its Parquet files that look like maps, so a folder that also holds
     hashed files or a truth file can be passed as it is; a file named directly must be a map.
@@ -144,14 +145,16 @@ def read_local_maps(paths: Sequence[Path | str]) -> pl.DataFrame:
     frames = []
     for f in files:
         try:
-            frame = pl.read_parquet(f)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise InputFileError("cannot read local map (not Parquet?)", file=f) from exc
-        if "ref" not in frame.columns or "record_id" not in frame.columns:
-            raise InputFileError("local map lacks ref or record_id", file=f, reason="schema")
-        cols = [c for c in ("agency", "ref", "record_id") if c in frame.columns]
-        frames.append(frame.select(pl.col(c).cast(pl.String) for c in cols))
-    return pl.concat(frames, how="diagonal")
+            local_map = read_map(f)
+        except MissingColumnError as exc:
+            if exc.column not in ("ref", "record_id"):
+                raise
+            # A hashed file named instead of its map: say which pair of columns evaluation needs.
+            raise MissingColumnError(
+                "local map lacks ref or record_id", file=f, column=exc.column, reason="schema"
+            ) from exc
+        frames.append(local_map.select("ref", "record_id"))
+    return pl.concat(frames)
 
 
 def resolve_refs(clusters: pl.DataFrame, maps: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,22 @@ from enum import StrEnum
 from matcher.errors import ConfigError
 
 
+class RoundKind(StrEnum):
+    """What a round is for: a meeting list of cases, or aggregated statistics only."""
+
+    SIGNALS = "signals"
+    ANALYSIS = "analysis"
+
+
+def accepts_list(kind: RoundKind, list_kind: str) -> bool:
+    """Whether a round of ``kind`` takes a hashed file whose header says ``list_kind``.
+
+    A signal round takes signal lists only; an analysis round takes signal lists and outcome
+    lists (the outcome list is what its statistics are about).
+    """
+    return list_kind == "signals" or (kind is RoundKind.ANALYSIS and list_kind == "outcomes")
+
+
 class LadderStep(StrEnum):
     """Laholm's collaboration ladder, lowest first."""
 
@@ -46,17 +62,23 @@ class Outcome(StrEnum):
     CLOSED = "closed"
 
 
-DEFAULT_ACTION_TYPES: tuple[str, ...] = (
-    "home_visit",
-    "school_meeting",
-    "pupil_health_contact",
-    "social_services_assessment",
-    "leisure_activity",
-    "police_concern_talk",
-    "family_support",
-    "mentor",
-    "referral_child_psychiatry",
-)
+ACTION_TYPE_LABELS: dict[str, str] = {
+    "home_visit": "Hembesök",
+    "school_meeting": "Möte på skolan",
+    "pupil_health_contact": "Kontakt med elevhälsan",
+    "social_services_assessment": "Utredning inom socialtjänsten",
+    "leisure_activity": "Fritidsaktivitet",
+    "police_concern_talk": "Orosamtal med polisen",
+    "family_support": "Familjestöd",
+    "mentor": "Mentor",
+    "referral_child_psychiatry": "Remiss till BUP",
+    "sip_meeting": "Samordnad individuell plan (SIP)",
+    "report_of_concern": "Orosanmälan",
+}
+"""The default action types: stable codes (as the ladder and outcome codes) with Swedish labels;
+the coordinator's configured list replaces it."""
+
+DEFAULT_ACTION_TYPES: tuple[str, ...] = tuple(ACTION_TYPE_LABELS)
 
 
 @dataclass(frozen=True)

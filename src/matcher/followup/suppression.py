@@ -8,6 +8,11 @@ withheld cell - lies in the linear span of what was published. That covers total
 the difference of two overlapping reports alike, since all of them are linear combinations.
 Atoms that are zero are left out of the span test: that assumes the reader knows every empty
 cell, which only makes the test stricter.
+
+Publications outlive the data: after a follow-up row is edited, a report of the same period is
+decided against what earlier reports showed (:class:`PublishedCell`, stored by the caller). An
+earlier cell whose count is still true is an equation the reader can use on today's data, so it
+joins the span (:meth:`Ledger.remember`); one whose count has changed no longer holds.
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ class Cell:
         if self.suppressed == COMPLEMENTARY:
             return "x"
         return self.value
+
+
+@dataclass(frozen=True)
+class PublishedCell:
+    """A figure that went out: the atoms it sums and the count shown (never a withheld one)."""
+
+    atoms: frozenset[Hashable]
+    value: int
 
 
 def _in_span(basis: np.ndarray, vector: np.ndarray) -> bool:
@@ -77,6 +90,13 @@ class Ledger:
             if i is not None:
                 v[i] = 1.0
         return v
+
+    def remember(self, prior: Sequence[PublishedCell]) -> None:
+        """Take earlier publications (of any period) into the span: those whose count is still
+        the true one, since a reader may take them as holding today."""
+        for cell in prior:
+            if self.value(cell.atoms) == cell.value:
+                self.published.append(cell.atoms)
 
     def value(self, atoms: frozenset[Hashable]) -> int:
         """The true count of a set of atoms."""
@@ -136,6 +156,12 @@ class Ledger:
     def _withhold(cells: list[Cell], i: int) -> list[Cell]:
         c = cells[i]
         return [*cells[:i], Cell(c.label, c.value, c.atoms, COMPLEMENTARY), *cells[i + 1 :]]
+
+
+def shown_cells(cells: Sequence[Cell]) -> list[PublishedCell]:
+    """The cells of a table that went out with their count (to be remembered by the caller);
+    cells over no atom at all say nothing and are left out."""
+    return [PublishedCell(c.atoms, c.value) for c in cells if not c.suppressed and c.atoms]
 
 
 def cross_table(

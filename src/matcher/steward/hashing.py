@@ -56,6 +56,7 @@ __all__ = [
     "RECORD_SCHEMA",
     "HashSummary",
     "Progress",
+    "file_order",
     "hash_export",
     "hash_records",
     "hash_runs",
@@ -105,6 +106,13 @@ def new_refs(n: int) -> pl.Series:
             break
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(REF_BYTES), n, [None, pa.py_buffer(raw)])
     return pl.Series("ref", arr.cast(pa.large_binary()), dtype=pl.Binary).bin.encode("hex")
+
+
+def file_order(run: pl.DataFrame) -> pl.DataFrame:
+    """A run's rows in the order the hashed file holds them: by their random ref, so the
+    export's row order cannot link one round's file to the next (issue 12, attack 6); the local
+    map, not the row order, joins refs to records."""
+    return run.sort("ref")
 
 
 def _check_records(records: pl.DataFrame) -> pl.DataFrame:
@@ -371,7 +379,7 @@ def hash_export(
             writer = HashedFileWriter(outputs["hashed"], header, overwrite=overwrite)
             with writer:
                 for run in runs:
-                    writer.write(run)
+                    writer.write(file_order(run))
                     with_id += int(run["id_token"].is_not_null().sum())
                 staged = side.result()  # before the hashed file is renamed into place
         except BaseException:

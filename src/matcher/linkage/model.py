@@ -24,16 +24,18 @@ surname agreeing is strong evidence; the round's most common one is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from matcher.errors import LinkageError
 from matcher.kernels.comparison import DATE_LEVELS, ID_LEVELS, NAME_LEVELS, PATTERNS
 
-__all__ = ["FIELDS", "LEVELS", "MatchModel", "fit_model", "levels_of"]
+__all__ = ["FACTORS", "FIELDS", "LEVELS", "MatchModel", "factors_of", "fit_model", "levels_of"]
 
 FIELDS: tuple[str, ...] = ("identity", "birth_date", "given_name", "surname")
+#: The model's factors: the two name fields are weighed jointly (see `factors_of`).
+FACTORS: tuple[str, ...] = ("identity", "birth_date", "names")
 LEVELS: dict[str, tuple[str, ...]] = {
     "identity": ("missing", "kinds differ", "agree", "differs"),
     "birth_date": ("missing", "exact", "one part differs", "differs"),
@@ -41,6 +43,10 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "surname": ("missing", "exact", "sounds alike", "similar", "somewhat similar", "differs"),
 }
 _SIZES = (ID_LEVELS, DATE_LEVELS, NAME_LEVELS, NAME_LEVELS)
+#: Sizes of the model's factors (identity, birth date, joint names).
+_FACTORS = (ID_LEVELS, DATE_LEVELS, NAME_LEVELS * NAME_LEVELS)
+#: Prior weight of a missing name field within the joint name prior.
+MISSING_SHARE = 0.02
 _EXACT = 1  # the exact level of a name field
 _ID_AGREE, _ID_DIFFERS = 2, 3
 _FLOOR = 1e-6
@@ -73,6 +79,31 @@ TF_PRIOR_NAMES = 1000.0
 #: Weight of the priors, in pairs: matches for m, non-matching pairs for u.
 M_PRIOR_PAIRS = 50.0
 U_PRIOR_PAIRS = 20_000.0
+
+
+def _joint_prior(given: tuple[float, ...], surname: tuple[float, ...]) -> tuple[float, ...]:
+    """A prior over the joint name levels (given * NAME_LEVELS + surname) from per-field ones;
+    a missing field (level 0) weighs MISSING_SHARE."""
+    g = np.array((MISSING_SHARE, *given[1:]))
+    s = np.array((MISSING_SHARE, *surname[1:]))
+    joint = np.outer(g, s).reshape(-1)
+    joint[0] = 1.0
+    return tuple(float(x) for x in joint)
+
+
+_M_FACTORS = (M_PRIOR[0], M_PRIOR[1], _joint_prior(M_PRIOR[2], M_PRIOR[3]))
+_U_FACTORS = (U_PRIOR[0], U_PRIOR[1], _joint_prior(U_PRIOR[2], U_PRIOR[3]))
+
+
+def factors_of(codes: np.ndarray) -> np.ndarray:
+    """Pattern codes as the model's factors ``int64[n, 3]``: identity level, birth-date level,
+    and the joint name level ``given * NAME_LEVELS + surname`` (0: both names missing).
+
+    The two name fields are one factor because their evidence is not independent: each name's
+    keyed word is salted with how the other name sounds (`steward.fields`), so an exact given
+    name already says the surnames sound alike; weighing them apart would count that twice."""
+    levels = levels_of(codes)
+    return np.stack([levels[:, 0], levels[:, 1], levels[:, 2] * NAME_LEVELS + levels[:, 3]], 1)
 
 
 def levels_of(codes: np.ndarray) -> np.ndarray:
@@ -117,11 +148,20 @@ class MatchModel:
 
     def pattern_weights(self, codes: np.ndarray) -> np.ndarray:
         """Log2 odds of a match for each pattern code, before the tf adjustment."""
-        levels = levels_of(codes)
+        factors = factors_of(codes)
         total = np.full(codes.size, np.log2(self.prior / (1.0 - self.prior)))
         for f, w in enumerate(self.level_weights()):
-            total += w[levels[:, f]]
+            total += w[factors[:, f]]
         return total
+
+    def name_shares(self, which: str) -> tuple[float, float]:
+        """u of an exact given name (``which="given"``) or surname, and u of agreeing surnames
+        (exact or alike), marginal over the joint name factor."""
+        joint = self.u[2].reshape(NAME_LEVELS, NAME_LEVELS).copy()
+        joint[0, 0] = 0.0
+        if which == "given":
+            return float(joint[_EXACT, :].sum()), float(joint[:, 1:3].sum())
+        return float(joint[:, _EXACT].sum()), float(joint[:, 1:3].sum())
 
     def pattern_table(self, records: int) -> np.ndarray:
         """Log2 odds of a match for every pattern code ``0 .. PATTERNS - 1`` in a round of
@@ -136,7 +176,7 @@ class MatchModel:
         codes = np.arange(PATTERNS)
         table = self.pattern_weights(codes)
         levels = levels_of(codes)
-        independent = float(self.u[1][1] * self.u[3][1])
+        independent = float(self.u[1][1] * self.name_shares("surname")[0])
         twins = TWIN_SHARE / max(records, 1)
         sibling_like = (
             (levels[:, 1] == 1)
@@ -163,13 +203,20 @@ class MatchModel:
         return np.array(rows, np.float64)
 
     def describe(self) -> dict[str, dict[str, dict[str, float]]]:
-        """m, u and weight per field and level (for the round's stats and the docs)."""
+        """m, u and weight per factor and level (for the round's stats and the docs); joint
+        name levels are named "given level / surname level"."""
         out: dict[str, dict[str, dict[str, float]]] = {}
-        for f, name in enumerate(FIELDS):
+        names = [
+            f"{LEVELS['given_name'][g]} / {LEVELS['surname'][s]}"
+            for g in range(NAME_LEVELS)
+            for s in range(NAME_LEVELS)
+        ]
+        labels = (LEVELS["identity"], LEVELS["birth_date"], tuple(names))
+        for f, name in enumerate(FACTORS):
             w = self.level_weights()[f]
             out[name] = {
                 level: {"m": float(self.m[f][k]), "u": float(self.u[f][k]), "weight": float(w[k])}
-                for k, level in enumerate(LEVELS[name])
+                for k, level in enumerate(labels[f])
                 if k
             }
         return out
@@ -180,7 +227,7 @@ def _level_shares(
 ) -> np.ndarray:
     """Share of each level of field ``f`` among the (weighted) patterns, missing excluded, with
     ``pairs`` pseudo-counts spread as ``prior``."""
-    shares = np.bincount(levels[:, f], weights=counts, minlength=_SIZES[f]).astype(np.float64)
+    shares = np.bincount(levels[:, f], weights=counts, minlength=_FACTORS[f]).astype(np.float64)
     shares[0] = 0.0
     shares[1:] += pairs * np.array(prior[1:])
     return _normalise(shares)
@@ -203,19 +250,18 @@ def fit_model(
     """
     if candidate_counts.shape != (PATTERNS,) or random_counts.shape != (PATTERNS,):
         raise LinkageError("pattern counts need one count per pattern", reason="shape")
-    all_levels = levels_of(np.arange(PATTERNS))
+    all_levels = factors_of(np.arange(PATTERNS))
     # random pairs are drawn with replacement: a small round has fewer distinct pairs than draws
     drawn = float(random_counts.sum())
     scale = min(1.0, max(float(total_pairs), 1.0) / drawn) if drawn else 0.0
     sample = random_counts.astype(np.float64) * scale
-    u = [_level_shares(all_levels, sample, f, U_PRIOR[f], U_PRIOR_PAIRS) for f in range(4)]
-    u_exact = [float(u[2][_EXACT]), float(u[3][_EXACT])]
-    m = [_normalise(np.array(start)) for start in M_PRIOR]
+    u = [_level_shares(all_levels, sample, f, _U_FACTORS[f], U_PRIOR_PAIRS) for f in range(3)]
+    m = [_normalise(np.array(start)) for start in _M_FACTORS]
     patterns = np.flatnonzero(candidate_counts)
     levels = all_levels[patterns]
     weights_of = candidate_counts[patterns].astype(np.float64)
     log_u = np.zeros(patterns.size)
-    for f in range(4):
+    for f in range(3):
         known = levels[:, f] > 0
         log_u[known] += np.log(u[f][levels[known, f]])
     # pairs whose identity numbers agree are matches, two numbers of one kind never are: these
@@ -229,25 +275,32 @@ def fit_model(
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
         log_m = np.zeros(patterns.size)
-        for f in range(4):
+        for f in range(3):
             known = levels[:, f] > 0
             log_m[known] += np.log(m[f][levels[known, f]])
         odds = np.exp(np.clip(log_m - log_u, -700, 700)) * prior / (1.0 - prior)
         g = np.where(labelled, known_match, odds / (1.0 + odds))
         matched = g * weights_of
         new_prior = float(np.clip(matched.sum() / total, _FLOOR * _FLOOR, 0.5))
-        new_m = [_level_shares(levels, matched, f, M_PRIOR[f], M_PRIOR_PAIRS) for f in range(4)]
+        new_m = [
+            _level_shares(levels, matched, f, _M_FACTORS[f], M_PRIOR_PAIRS) for f in range(3)
+        ]
         change = abs(np.log(new_prior / prior)) + max(
             float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)
         )
         m, prior = new_m, new_prior
         if change < tolerance:
             break
-    return MatchModel(
+    model = MatchModel(
         m=tuple(m),
         u=tuple(u),
         prior=min(prior, PRIOR_CAP),
-        u_exact_given=u_exact[0],
-        u_exact_surname=u_exact[1],
+        u_exact_given=0.0,
+        u_exact_surname=0.0,
         iterations=iterations,
+    )
+    return replace(
+        model,
+        u_exact_given=model.name_shares("given")[0],
+        u_exact_surname=model.name_shares("surname")[0],
     )

@@ -63,7 +63,7 @@ __all__ = [
 FIELDS: tuple[str, ...] = ("given", "surname", "birth_date")
 SCHEME = "keyed-random-hash-v1"
 _HARDENING = {"salt", "diffusion"}
-_SALTS = {"birth_year", "none"}
+_SALTS = {"birth_year", "none", "other_name"}
 _PAD = 0x110001  # beyond the last Unicode code point: the q-gram padding symbol
 _MAX_K = 64
 #: Largest table of per-(salt, q-gram) bit masks before a chunk is split in two.
@@ -142,6 +142,7 @@ class BloomEncoder:
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey(f"{key_prefix}/diffusion"))
         self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._record_salts: np.ndarray | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""
@@ -156,11 +157,18 @@ class BloomEncoder:
                 chosen.append(value)
         return np.array(chosen, dtype=np.int64)
 
-    def encode(self, names: NameColumns, dates: np.ndarray) -> pl.Series:
+    def encode(
+        self, names: NameColumns, dates: np.ndarray, record_salts: np.ndarray | None = None
+    ) -> pl.Series:
         """The ``bloom`` column (Binary, ``bits / 8`` bytes, null for a record with nothing to
         encode) for records with folded ``names`` and packed birth ``dates`` (tokens.date_words).
+        With salt ``other_name`` each record's salt is given in ``record_salts`` (a few hundred
+        distinct values at most: the mask table grows with them).
         """
         n = len(dates)
+        if (self.params.salt == "other_name") != (record_salts is not None):
+            raise ConfigError("record salts go with salt other_name, and only with it", reason="salt")
+        self._record_salts = record_salts
         bits = self._encode_bits(names, dates, 0, n)
         has = (np.diff(names.given_off) > 0) & (self._k[0] > 0)
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)
@@ -257,9 +265,12 @@ class BloomEncoder:
         if k_date:
             d_rec = recs[dc > 0]
             rec_item[rec_off[d_rec] + gc[d_rec] + pc[d_rec]] = 2 * n_names + date_item[d_rec]
-        # salts: birth year (0 for none), or none at all
+        # salts: birth year (0 for none), the caller's per-record salts, or none at all
         if "salt" not in self.params.hardening or self.params.salt == "none":
             salts, rec_salt = np.zeros(1, np.uint64), np.zeros(n, np.int64)
+        elif self.params.salt == "other_name" and self._record_salts is not None:
+            salts, inverse = np.unique(self._record_salts[lo:hi], return_inverse=True)
+            rec_salt = inverse.reshape(-1).astype(np.int64)
         else:
             salts = np.concatenate([[0], year_list]).astype(np.uint64)
             rec_salt = year_idx + 1

@@ -10,24 +10,31 @@ needs each field comparable on its own, still keyed:
 column               type                what (every value keyed by its own round sub-key)
 ===================  ==================  ====================================================
 id_kind              UInt8, nullable     1 personnummer, 2 samordningsnummer (of ``id_token``)
-given_words          List(UInt64)        ``HMAC(K_field/word, name)`` per given name (≤ 3)
-surname_words        List(UInt64)        the same key per surname part (≤ 3): a given name
-                                         equal to a surname part shows a swap
-given_sounds         List(UInt64)        ``HMAC(K_field/sound, sound_key(name))`` per given name
-surname_sounds       List(UInt64)        the same per surname part (`steward.sounds`)
+given_words          List(UInt64)        ``HMAC(K_field/word, tag, word(g), sound(p))`` for
+                                         each given name g (≤ 3) and surname part p (≤ 3)
+surname_words        List(UInt64)        ``HMAC(K_field/word, tag, word(p), sound(g))``: the
+                                         same key, so a given name equal to a surname part of
+                                         a record whose names are swapped agrees
+given_sounds         List(UInt64)        ``HMAC(K_field/sound, tag, sound(g), sound(p))``
+surname_sounds       List(UInt64)        ``HMAC(K_field/sound, tag, sound(p), sound(g))``
 date_parts           List(UInt64)        ``HMAC(K_field/date, tag, a, b)`` for (year, month),
                                          (year, day), (month, day): one shared part pair means
                                          the dates differ in at most one part; empty if unknown
-given_bloom          Binary, nullable    unsalted keyed Bloom filter of the given names' bigrams
-surname_bloom        Binary, nullable    the same for the surname parts
+given_bloom          Binary, nullable    keyed Bloom filter of the given names' bigrams,
+                                         salted with a bucket of the surname's sound key
+surname_bloom        Binary, nullable    the same for the surname, salted by the given name
 ===================  ==================  ====================================================
 
-What it adds for an attacker (README threat model): within one round, equal names give equal
-words, so the coordinator can count how often each (unknown) name occurs and align the most
-frequent words with public name statistics; the per-field Bloom filters are unsalted so that a
-birth-year typo does not hide a name, and carry the diffusion layer against q-gram pattern
-mining. Sub-keys differ per round, so nothing is comparable across rounds.
-"""
+Hardening, measured by the attack suite (`matcher.attacks`, docs/privacy-attacks.md): a keyed
+but unsalted word per name lets the coordinator count how often each (unknown) name occurs and
+align the most frequent ones with public name statistics; at 20,000 records that recovered 11 %
+of surnames (4.3x chance) from unsalted surname words and 10 % from unsalted surname filters. So
+no name is comparable on its own: each name's word, sound key and filter is salted with the
+other name field (its sound key; 256 buckets of it for the filters), and a full name is far rarer
+than either part. Not the birth year, which a typo or a missing date would change: a record
+without a birth date still compares by name, and a typo in one name field keeps the other field's
+salt. What is lost: a given name agrees exactly only where the surnames sound alike (and the
+reverse). Sub-keys differ per round, so nothing is comparable across rounds."""
 
 from __future__ import annotations
 
@@ -61,6 +68,9 @@ FIELD_BLOOM_HASHES = 8
 #: Tags of the three part-pair date tokens: (year, month), (year, day), (month, day).
 DATE_PART_TAGS = (0xD1, 0xD2, 0xD3)
 _SOUND_BLOCK_TAG = np.uint64(0x5B)
+_CROSSED_TAG = np.uint64(0xC5)
+#: Distinct salts of the per-field Bloom filters (buckets of the other field's sound key).
+SALT_BUCKETS = 256
 FIELD_COLUMNS: tuple[str, ...] = (
     "id_kind",
     "given_words",
@@ -74,13 +84,25 @@ FIELD_COLUMNS: tuple[str, ...] = (
 
 
 def field_bloom_params(field: str) -> EncodingParams:
-    """Encoding of one name field alone: unsalted (a year typo must not hide the name), diffused."""
+    """Encoding of one name field alone, salted with the other name field (see the module
+    docstring: not the birth year, which a typo would change) and diffused."""
     return EncodingParams(
         bits=FIELD_BLOOM_BITS,
         hashes_per_field={field: FIELD_BLOOM_HASHES},
-        salt="none",
-        hardening=["diffusion"],
+        salt="other_name",
+        hardening=["salt", "diffusion"],
     )
+
+
+def _salt_buckets(sounds: np.ndarray, off: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Per record, the bucket (1 .. SALT_BUCKETS) of the sound key of its first name in a field,
+    0 when it has none: the salt of the other field's Bloom filter."""
+    has = np.diff(off) > 0
+    first = idx[np.minimum(off[:-1], max(idx.size - 1, 0))] if idx.size else np.zeros(0, np.int64)
+    out = np.zeros(has.size, np.uint64)
+    if idx.size:
+        out[has] = sounds[first[has]] % np.uint64(SALT_BUCKETS) + np.uint64(1)
+    return out
 
 
 class FieldEncoder:
@@ -108,25 +130,63 @@ class FieldEncoder:
         """The FIELD_COLUMNS for records with folded ``names``, packed birth ``dates``
         (`tokens.date_words`) and identity-number kinds (0 none, 1 pnr, 2 snr)."""
         words, sounds = self._name_words(names.names)
-        given_counts = np.diff(names.given_off)
-        part_counts = np.diff(names.part_off)
         kind = pl.Series("id_kind", id_kinds.astype(np.uint8)).set(
             pl.Series(id_kinds == 0), None
         )
-        given_bloom = self._given.encode(names, np.zeros_like(dates)).alias("given_bloom")
-        surname_bloom = self._surname.encode(names, np.zeros_like(dates)).alias("surname_bloom")
+        given = (names.given_off, names.given_idx)
+        parts = (names.part_off, names.part_idx)
+        zeros = np.zeros_like(dates)
+        given_bloom = self._given.encode(names, zeros, _salt_buckets(sounds, *parts))
+        surname_bloom = self._surname.encode(names, zeros, _salt_buckets(sounds, *given))
         return pl.DataFrame(
             [
                 kind,
-                list_series(given_counts, words[names.given_idx], "given_words"),
-                list_series(part_counts, words[names.part_idx], "surname_words"),
-                list_series(given_counts, sounds[names.given_idx], "given_sounds"),
-                list_series(part_counts, sounds[names.part_idx], "surname_sounds"),
+                self._crossed(self._word, words, sounds, given, parts, "given_words"),
+                self._crossed(self._word, words, sounds, parts, given, "surname_words"),
+                self._crossed(self._sound, sounds, sounds, given, parts, "given_sounds"),
+                self._crossed(self._sound, sounds, sounds, parts, given, "surname_sounds"),
                 self._date_parts(dates),
-                given_bloom,
-                surname_bloom,
+                given_bloom.alias("given_bloom"),
+                surname_bloom.alias("surname_bloom"),
             ]
         )
+
+    def _crossed(
+        self,
+        key: HmacKey,
+        values: np.ndarray,
+        sounds: np.ndarray,
+        field: tuple[np.ndarray, np.ndarray],
+        other: tuple[np.ndarray, np.ndarray],
+        name: str,
+    ) -> pl.Series:
+        """Per record, ``HMAC(key, tag, value(a), sound(b))`` for each name ``a`` of ``field``
+        and each name ``b`` of the ``other`` field (``sound = 0`` when it has none), ``a`` major:
+        a name is only ever comparable together with how the other name sounds."""
+        off, idx = field
+        other_off, other_idx = other
+        counts_a, counts_b = np.diff(off), np.diff(other_off)
+        n = counts_a.size
+        out = np.zeros((n, MAX_GIVEN_NAMES * MAX_SURNAME_PARTS), np.uint64)
+        counts = np.zeros(n, np.int64)
+        table = np.int64(len(values) + 1)
+        for a in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
+            for b in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
+                has = np.flatnonzero((counts_a > a) & ((counts_b > b) | ((b == 0) & (counts_b == 0))))
+                if not has.size:
+                    continue
+                ai = idx[off[has] + a]
+                bi = np.where(counts_b[has] > b, other_idx[other_off[has] + b], -1)
+                # one HMAC per distinct (name, other name) pair of the name table
+                pair, inverse = np.unique(ai * table + (bi + 1), return_inverse=True)
+                first, second = pair // table, pair % table - 1
+                other_sound = np.where(second >= 0, sounds[np.maximum(second, 0)], np.uint64(0))
+                rows = np.stack(
+                    [np.full(pair.size, _CROSSED_TAG), values[first], other_sound], axis=1
+                )
+                out[has, counts[has]] = key.words(rows)[inverse.reshape(-1)]
+                counts[has] += 1
+        return list_column(out, counts, name)
 
     def sound_blocks(self, names: NameColumns) -> pl.Series:
         """Blocking tokens of each record's given-name and surname-part sound keys as unordered

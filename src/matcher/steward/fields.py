@@ -21,7 +21,7 @@ date_parts           List(UInt64)        ``HMAC(K_field/date, tag, a, b)`` for (
                                          (year, day), (month, day): one shared part pair means
                                          the dates differ in at most one part; empty if unknown
 given_bloom          Binary, nullable    keyed Bloom filter of the given names' bigrams,
-                                         salted with a bucket of the surname's sound key
+                                         salted with the surname's initial
 surname_bloom        Binary, nullable    the same for the surname, salted by the given name
 ===================  ==================  ====================================================
 
@@ -30,7 +30,7 @@ but unsalted word per name lets the coordinator count how often each (unknown) n
 align the most frequent ones with public name statistics; at 20,000 records that recovered 11 %
 of surnames (4.3x chance) from unsalted surname words and 10 % from unsalted surname filters. So
 no name is comparable on its own: each name's word, sound key and filter is salted with the
-other name field (its sound key; 256 buckets of it for the filters), and a full name is far rarer
+other name field (its sound key; its initial for the filters), and a full name is far rarer
 than either part. Not the birth year, which a typo or a missing date would change: a record
 without a birth date still compares by name, and a typo in one name field keeps the other field's
 salt. What is lost: a given name agrees exactly only where the surnames sound alike (and the
@@ -69,8 +69,6 @@ FIELD_BLOOM_HASHES = 8
 DATE_PART_TAGS = (0xD1, 0xD2, 0xD3)
 _SOUND_BLOCK_TAG = np.uint64(0x5B)
 _CROSSED_TAG = np.uint64(0xC5)
-#: Distinct salts of the per-field Bloom filters (buckets of the other field's sound key).
-SALT_BUCKETS = 256
 FIELD_COLUMNS: tuple[str, ...] = (
     "id_kind",
     "given_words",
@@ -94,15 +92,22 @@ def field_bloom_params(field: str) -> EncodingParams:
     )
 
 
-def _salt_buckets(sounds: np.ndarray, off: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Per record, the bucket (1 .. SALT_BUCKETS) of the sound key of its first name in a field,
-    0 when it has none: the salt of the other field's Bloom filter."""
+def _salt_buckets(initials: np.ndarray, off: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Per record, the initial (1 .. 255) of its first name in a field, 0 when it has none: the
+    salt of the other field's Bloom filter (an initial, not the sound key: a typo inside a name
+    must not change the other name's filter)."""
     has = np.diff(off) > 0
-    first = idx[np.minimum(off[:-1], max(idx.size - 1, 0))] if idx.size else np.zeros(0, np.int64)
     out = np.zeros(has.size, np.uint64)
     if idx.size:
-        out[has] = sounds[first[has]] % np.uint64(SALT_BUCKETS) + np.uint64(1)
+        first = idx[np.minimum(off[:-1], idx.size - 1)]
+        out[has] = initials[first[has]]
     return out
+
+
+def _initials(names: pl.Series) -> np.ndarray:
+    """The first letter of each name of the table as a small number (1 .. 255)."""
+    codes = names.str.slice(0, 1).str.encode("hex").fill_null("")
+    return np.array([int(c[:2] or "0", 16) or 1 for c in codes.to_list()], np.uint64)
 
 
 class FieldEncoder:
@@ -136,8 +141,9 @@ class FieldEncoder:
         given = (names.given_off, names.given_idx)
         parts = (names.part_off, names.part_idx)
         zeros = np.zeros_like(dates)
-        given_bloom = self._given.encode(names, zeros, _salt_buckets(sounds, *parts))
-        surname_bloom = self._surname.encode(names, zeros, _salt_buckets(sounds, *given))
+        initials = _initials(names.names)
+        given_bloom = self._given.encode(names, zeros, _salt_buckets(initials, *parts))
+        surname_bloom = self._surname.encode(names, zeros, _salt_buckets(initials, *given))
         return pl.DataFrame(
             [
                 kind,

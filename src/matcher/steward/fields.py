@@ -135,20 +135,20 @@ class FieldEncoder:
         """The FIELD_COLUMNS for records with folded ``names``, packed birth ``dates``
         (`tokens.date_words`) and identity-number kinds (0 none, 1 pnr, 2 snr)."""
         words, sounds = self._name_words(names.names)
+        initials = _initials(names.names)
         kind = pl.Series("id_kind", id_kinds.astype(np.uint8)).set(
             pl.Series(id_kinds == 0), None
         )
         given = (names.given_off, names.given_idx)
         parts = (names.part_off, names.part_idx)
         zeros = np.zeros_like(dates)
-        initials = _initials(names.names)
         given_bloom = self._given.encode(names, zeros, _salt_buckets(initials, *parts))
         surname_bloom = self._surname.encode(names, zeros, _salt_buckets(initials, *given))
         return pl.DataFrame(
             [
                 kind,
-                self._crossed(self._word, words, sounds, given, parts, "given_words"),
-                self._crossed(self._word, words, sounds, parts, given, "surname_words"),
+                self._crossed(self._word, words, initials, given, parts, "given_words"),
+                self._crossed(self._word, words, initials, parts, given, "surname_words"),
                 self._crossed(self._sound, sounds, sounds, given, parts, "given_sounds"),
                 self._crossed(self._sound, sounds, sounds, parts, given, "surname_sounds"),
                 self._date_parts(dates),

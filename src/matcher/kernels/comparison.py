@@ -380,6 +380,18 @@ def tf_adjustment(tf: int, const: float, pseudo: float) -> float:
     return const - np.log2(float(tf) + pseudo)
 
 
+@njit(inline="always", **JIT)
+def name_tf(tf_given: int, tf_surname: int, tf_const: np.ndarray) -> float:
+    """The tf adjustment of a pair's exact names, counted once: each name's keyed word is salted
+    with the other name (``steward.fields``), so both counts measure one full name; with both
+    exact, their mean."""
+    g = tf_adjustment(tf_given, tf_const[0, 0], tf_const[0, 1])
+    s = tf_adjustment(tf_surname, tf_const[1, 0], tf_const[1, 1])
+    if tf_given > 0 and tf_surname > 0:
+        return 0.5 * (g + s)
+    return g + s
+
+
 @njit(**JIT_PARALLEL)
 def block_pair_scores(
     members: np.ndarray,
@@ -458,8 +470,7 @@ def block_pair_scores(
                 if not scoring:
                     hist[thread, code] += 1
                     continue
-                w = weights[code] + tf_adjustment(tg, tf_const[0, 0], tf_const[0, 1])
-                w += tf_adjustment(ts, tf_const[1, 0], tf_const[1, 1])
+                w = weights[code] + name_tf(tg, ts, tf_const)
                 if w < bar:
                     continue
                 out_left[base + found] = i

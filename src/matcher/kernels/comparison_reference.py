@@ -10,6 +10,7 @@ __all__ = [
     "block_pair_scores",
     "compare_pair",
     "evidence_points",
+    "name_tf",
     "pair_patterns",
     "pattern_code",
     "tf_adjustment",
@@ -110,6 +111,13 @@ def tf_adjustment(tf: int, const: float, pseudo: float) -> float:
     return 0.0 if tf <= 0 else const - float(np.log2(float(tf) + pseudo))
 
 
+def name_tf(tf_given: int, tf_surname: int, tf_const: np.ndarray) -> float:
+    """The tf adjustment of a pair's exact names, counted once (see the kernel)."""
+    g = tf_adjustment(tf_given, *map(float, tf_const[0]))
+    s = tf_adjustment(tf_surname, *map(float, tf_const[1]))
+    return 0.5 * (g + s) if tf_given > 0 and tf_surname > 0 else g + s
+
+
 def block_pair_scores(
     members: np.ndarray,
     starts: np.ndarray,
@@ -158,8 +166,7 @@ def block_pair_scores(
                 if weights.size == 0:
                     hist[0, code] += 1
                     continue
-                w = float(weights[code]) + tf_adjustment(tg, *map(float, tf_const[0]))
-                w += tf_adjustment(ts, *map(float, tf_const[1]))
+                w = float(weights[code]) + name_tf(tg, ts, tf_const)
                 if w < bar:
                     continue
                 out_left[base + found] = i

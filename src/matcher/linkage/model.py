@@ -252,6 +252,9 @@ def fit_model(
         raise LinkageError("pattern counts need one count per pattern", reason="shape")
     all_levels = factors_of(np.arange(PATTERNS))
     # random pairs are drawn with replacement: a small round has fewer distinct pairs than draws
+    # a random pair whose identity numbers agree is a match: in a small round with much overlap
+    # there are enough of them to distort u, so they are left out
+    random_counts = np.where(all_levels[:, 0] == _ID_AGREE, 0, random_counts)
     drawn = float(random_counts.sum())
     scale = min(1.0, max(float(total_pairs), 1.0) / drawn) if drawn else 0.0
     sample = random_counts.astype(np.float64) * scale
@@ -282,8 +285,12 @@ def fit_model(
         g = np.where(labelled, known_match, odds / (1.0 + odds))
         matched = g * weights_of
         new_prior = float(np.clip(matched.sum() / total, _FLOOR * _FLOOR, 0.5))
+        # a record's birth date comes from its identity number when it has one, so pairs
+        # labelled by agreeing numbers always agree on it: they say nothing of date errors
+        unlabelled = matched * ~labelled
         new_m = [
-            _level_shares(levels, matched, f, _M_FACTORS[f], M_PRIOR_PAIRS) for f in range(3)
+            _level_shares(levels, unlabelled if f == 1 else matched, f, _M_FACTORS[f], M_PRIOR_PAIRS)
+            for f in range(3)
         ]
         change = abs(np.log(new_prior / prior)) + max(
             float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)

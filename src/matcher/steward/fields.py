@@ -182,7 +182,9 @@ class FieldEncoder:
                 if not has.size:
                     continue
                 ai = idx[off[has] + a]
-                bi = np.where(counts_b[has] > b, other_idx[other_off[has] + b], -1)
+                present = counts_b[has] > b
+                bi = np.full(has.size, -1, np.int64)
+                bi[present] = other_idx[other_off[has][present] + b]
                 # one HMAC per distinct (name, other name) pair of the name table
                 pair, inverse = np.unique(ai * table + (bi + 1), return_inverse=True)
                 first, second = pair // table, pair % table - 1

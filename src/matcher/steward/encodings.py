@@ -142,7 +142,6 @@ class BloomEncoder:
         ).reshape(len(FIELDS), 2)
         self._offsets = self._diffusion_offsets(keys.subkey(f"{key_prefix}/diffusion"))
         self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
-        self._record_salts: np.ndarray | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
         """``diffusion_taps`` distinct secret rotation offsets in ``[1, bits)``."""
@@ -168,8 +167,7 @@ class BloomEncoder:
         n = len(dates)
         if (self.params.salt == "other_name") != (record_salts is not None):
             raise ConfigError("record salts go with salt other_name, and only with it", reason="salt")
-        self._record_salts = record_salts
-        bits = self._encode_bits(names, dates, 0, n)
+        bits = self._encode_bits(names, dates, 0, n, record_salts)
         has = (np.diff(names.given_off) > 0) & (self._k[0] > 0)
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)
         has |= (dates != 0) & (self._k[2] > 0)
@@ -196,7 +194,14 @@ class BloomEncoder:
         self._last_names = (names, grams)
         return grams
 
-    def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    def _encode_bits(
+        self,
+        names: NameColumns,
+        dates: np.ndarray,
+        lo: int,
+        hi: int,
+        record_salts: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""
         n = hi - lo
         n_names = len(names.names)
@@ -268,8 +273,9 @@ class BloomEncoder:
         # salts: birth year (0 for none), the caller's per-record salts, or none at all
         if "salt" not in self.params.hardening or self.params.salt == "none":
             salts, rec_salt = np.zeros(1, np.uint64), np.zeros(n, np.int64)
-        elif self.params.salt == "other_name" and self._record_salts is not None:
-            salts, inverse = np.unique(self._record_salts[lo:hi], return_inverse=True)
+        elif self.params.salt == "other_name" and record_salts is not None:
+            # per call, never on the encoder: chunks are encoded side by side on threads
+            salts, inverse = np.unique(record_salts[lo:hi], return_inverse=True)
             rec_salt = inverse.reshape(-1).astype(np.int64)
         else:
             salts = np.concatenate([[0], year_list]).astype(np.uint64)
@@ -277,7 +283,10 @@ class BloomEncoder:
         if len(salts) * len(vocab_w0) * self.params.bits // 8 > _MAX_MASK_BYTES and n > 1:
             mid = (lo + hi) // 2
             return np.vstack(
-                [self._encode_bits(names, dates, lo, mid), self._encode_bits(names, dates, mid, hi)]
+                [
+                    self._encode_bits(names, dates, lo, mid, record_salts),
+                    self._encode_bits(names, dates, mid, hi, record_salts),
+                ]
             )
         taps = self._offsets if "diffusion" in self.params.hardening else np.zeros(0, np.int64)
         words = self.params.bits // 64

@@ -45,9 +45,13 @@ def test_matcher_files_stay_within_the_bound(results: list[AttackResult], attack
     ours = [r for r in results if r.attack == attack and r.target == "matcher"]
     assert ours
     for result in ours:
-        if result.column == "row_order":
-            # rows in random-ref order are a random permutation: Poisson(1) rows stay in place
-            # (P(> 8) ~ 1e-6); the export order itself would link every row
+        if attack == "cross_round" and (
+            result.column == "row_order" or result.column.endswith("bloom")
+        ):
+            # chance here is one record: rows in random-ref order are a random permutation, so
+            # Poisson(1) rows stay in place, and a nearest encoding under another round's keys
+            # is a random pick, right for Poisson(1) records; P(> 8) ~ 1e-6 either way. The
+            # export order itself would link every row, a shared key every encoding.
             assert result.reidentified <= 8, result.as_dict()
             continue
         assert result.within_bound(), result.as_dict()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
 from matcher.steward.hashed_file import (
+    FORMAT_VERSION,
     HashedFileHeader,
     HashedFileWriter,
     check_compatible,
@@ -115,7 +116,9 @@ def test_refuses_a_file_whose_start_is_not_parquet(tmp_path: Path) -> None:
 
 
 def test_refuses_unknown_version() -> None:
-    data = to_bytes(_header(), _frame()).replace(b'"format_version":1', b'"format_version":9')
+    data = to_bytes(_header(), _frame()).replace(
+        f'"format_version":{FORMAT_VERSION}'.encode(), b'"format_version":9'
+    )
     with pytest.raises(HashedFileError, match="unsupported"):
         read_hashed(data)
 

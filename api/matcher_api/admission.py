@@ -37,7 +37,14 @@ MAX_VALUE_BYTES = {"ref": 64, "agency": 100, "signal": 256}
 MAX_LIST_LENGTH = 64
 # Bytes a decoded value takes besides its content: a string view, a list offset, validity.
 _VALUE_OVERHEAD = 16
-_FIXED_WIDTH = {"signal_date": 4, "id_token": 8, "name_tokens": 8, "block_tokens": 8}
+_FIXED_WIDTH = {
+    "signal_date": 4,
+    "id_token": 8,
+    "id_kind": 1,
+    **{name: 8 for name, dtype in HASHED_SCHEMA.items() if isinstance(dtype, pl.List)},
+}
+# The list columns (tokens, name words and sound keys, birth-date parts).
+_LIST_COLUMNS = frozenset(n for n, dtype in HASHED_SCHEMA.items() if isinstance(dtype, pl.List))
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,7 @@ def _check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits
         for index in range(group.num_columns):
             column = group.column(index)
             top = column.path_in_schema.split(".", 1)[0]
-            most = group.num_rows * (MAX_LIST_LENGTH if top.endswith("_tokens") else 1)
+            most = group.num_rows * (MAX_LIST_LENGTH if top in _LIST_COLUMNS else 1)
             if column.num_values > most:
                 raise UnprocessableError(
                     f"column {top} holds more values than {MAX_LIST_LENGTH} a row",
@@ -189,7 +196,7 @@ def check_lengths(frame: pl.DataFrame) -> None:
                 raise UnprocessableError(
                     f"column {name} holds values longer than {most} bytes", reason="value_length"
                 )
-    for name in ("name_tokens", "block_tokens"):
+    for name in sorted(_LIST_COLUMNS):
         if name in frame.columns and frame.height and isinstance(frame.schema[name], pl.List):
             longest = frame[name].list.len().max()
             if isinstance(longest, int) and longest > MAX_LIST_LENGTH:

@@ -20,6 +20,7 @@ from pydantic import (
 
 from matcher.disclosure import DisclosurePolicy as DisclosurePolicy  # re-exported: the API's enum
 from matcher.followup.model import RoundKind
+from matcher.linkage.cases import CaseStrength
 
 # stale: done, but an agency has uploaded a new file since; the results were removed.
 JobStatus = Literal["queued", "running", "done", "failed", "stale"]
@@ -231,6 +232,11 @@ class AgencyCasePublic(BaseModel):
     """A case as one agency sees it: its own refs and who else flagged the child."""
 
     case_id: str = Field(..., examples=["K00017"])
+    strength: CaseStrength | None = Field(
+        None,
+        description="how the case's records were linked: identity number, names and birth date, "
+        "or probable (confirm at the meeting); a coarse level, never a score",
+    )
     records: list[OwnRecordPublic]
     others: list[OtherAgencyPublic]
 

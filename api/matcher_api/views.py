@@ -101,7 +101,10 @@ def _envelope(fields: dict[str, Any], cases: pl.DataFrame) -> bytes:
 
 def agency_results_json(scope: db.AgencyScope, policy: str, content: bytes) -> bytes:
     """An agency's stored view as the JSON body of :class:`AgencyResultsPublic`."""
-    frame = pl.read_ipc(io.BytesIO(content)).select("case_id", "records", "others")
+    frame = pl.read_ipc(io.BytesIO(content))
+    if "strength" not in frame.columns:  # views stored before cases carried a strength
+        frame = frame.with_columns(strength=pl.lit(None, pl.Utf8))
+    frame = frame.select("case_id", "strength", "records", "others")
     fields = {"round_id": scope.round_id, "agency": scope.label, "disclosure_policy": policy}
     return _envelope(fields, frame)
 

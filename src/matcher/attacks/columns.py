@@ -37,14 +37,19 @@ class AttackColumn:
     truth: Truth
 
 
-#: matcher's hashed-file columns (``matcher.steward.hashed_file.HASHED_SCHEMA``). The linkage-
-#: quality work's new columns go here as they land, e.g. ``AttackColumn("given_tokens", "tokens",
-#: "first")``, ``AttackColumn("surname_bloom", "bloom", "surname")``.
+#: matcher's hashed-file columns (``matcher.steward.hashed_file.HASHED_SCHEMA``), the field-level
+#: ones of the comparison model (``matcher.steward.fields``) included.
 MATCHER_COLUMNS: tuple[AttackColumn, ...] = (
     AttackColumn("id_token", "tokens", "pnr"),
     AttackColumn("name_tokens", "tokens", "name"),
     AttackColumn("block_tokens", "tokens", "name"),
     AttackColumn("bloom", "bloom", "name"),
+    AttackColumn("given_words", "tokens", "first"),
+    AttackColumn("surname_words", "tokens", "surname"),
+    AttackColumn("given_sounds", "tokens", "first"),
+    AttackColumn("surname_sounds", "tokens", "surname"),
+    AttackColumn("given_bloom", "bloom", "first"),
+    AttackColumn("surname_bloom", "bloom", "surname"),
 )
 
 #: The weak baselines' columns (``matcher.attacks.baselines``).

@@ -30,6 +30,7 @@ from matcher._numba_config import sequential_kernels
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.steward.encodings import BloomEncoder
 from matcher.steward.exports import read_export
+from matcher.steward.fields import FieldEncoder
 from matcher.steward.hashed_file import (
     HASHED_SCHEMA,
     EncodingParams,
@@ -46,6 +47,7 @@ from matcher.steward.tokens import (
     NameWords,
     compute_tokens,
     date_words,
+    identity_numbers,
     name_columns,
 )
 
@@ -198,6 +200,7 @@ def hash_runs(
         list_kind=list_kind,
     )
     encoder = BloomEncoder(keys, params)
+    fields = FieldEncoder(keys)
     words = NameWords(keys)
     run_refs = new_refs(records.height) if refs is None else refs
     if run_refs.len() != records.height:
@@ -208,6 +211,9 @@ def hash_runs(
         end = start + chunk.height
         names, dates = all_names.rows(start, end), all_dates[start:end]
         tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
+        tokens = tokens.with_columns(
+            pl.concat_list("block_tokens", fields.sound_blocks(names)).alias("block_tokens")
+        )
         return pl.DataFrame(
             [
                 run_refs.slice(start, chunk.height),
@@ -216,6 +222,7 @@ def hash_runs(
                 chunk["signal_date"],
                 *tokens.get_columns(),
                 encoder.encode(names, dates),
+                *fields.encode(names, dates, identity_numbers(chunk)[1]).get_columns(),
             ]
         )
 

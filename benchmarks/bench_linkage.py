@@ -237,7 +237,11 @@ def fuzzy_inputs(
 
 
 def fuzzy_fields(
-    child: np.ndarray, day: np.ndarray, seed: int = 3, given_names: int = 5000, surnames: int = 50000
+    child: np.ndarray,
+    day: np.ndarray,
+    seed: int = 3,
+    given_names: int = 5000,
+    surnames: int = 50000,
 ) -> FieldArrays:
     """Field-level evidence for the fuzzy pass's records (comparison model): a given name and a
     surname per child drawn with a flattened Zipf law (p ~ 1 / (rank + 30): the most common given

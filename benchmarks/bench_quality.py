@@ -341,9 +341,7 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
     started = time.perf_counter()
     matcher_sweep = sweep(link_at, thresholds, truth)
     link_s = (time.perf_counter() - started) / len(thresholds)
-    chosen = (
-        best_threshold(matcher_sweep, min_precision=MIN_PRECISION) or DEFAULT_MATCH_PROBABILITY
-    )
+    chosen = best_threshold(matcher_sweep, min_precision=MIN_PRECISION) or DEFAULT_MATCH_PROBABILITY
     at_default = evaluate(link_at(DEFAULT_MATCH_PROBABILITY), truth)
     at_chosen = evaluate(link_at(chosen), truth)
     rows.append(summary("matcher, default threshold", at_default, DEFAULT_MATCH_PROBABILITY))

@@ -29,7 +29,9 @@ def field_arrays(draw: st.DrawFn, max_records: int = 10) -> FieldArrays:
     names = st.lists(st.integers(1, 5), max_size=3)
     given = [draw(names) for _ in range(n)]
     surname = [draw(names) for _ in range(n)]
-    dates = [draw(st.sampled_from([[], [1, 2, 3], [1, 9, 9], [8, 2, 8], [7, 7, 7]])) for _ in range(n)]
+    dates = [
+        draw(st.sampled_from([[], [1, 2, 3], [1, 9, 9], [8, 2, 8], [7, 7, 7]])) for _ in range(n)
+    ]
     rows = st.lists(st.integers(0, 2**64 - 1), min_size=4, max_size=4)
     given_bits = np.array([draw(rows) for _ in range(n)], np.uint64).reshape(n, 4)
     surname_bits = np.array([draw(rows) for _ in range(n)], np.uint64).reshape(n, 4)
@@ -43,11 +45,17 @@ def field_arrays(draw: st.DrawFn, max_records: int = 10) -> FieldArrays:
         given_off=g_off,
         given_words=g_words,
         given_sounds=g_words % sound,
-        given_counts=np.array(draw(st.lists(st.integers(1, 9), min_size=g_words.size, max_size=g_words.size)), np.int64),
+        given_counts=np.array(
+            draw(st.lists(st.integers(1, 9), min_size=g_words.size, max_size=g_words.size)),
+            np.int64,
+        ),
         surname_off=s_off,
         surname_words=s_words,
         surname_sounds=s_words % sound,
-        surname_counts=np.array(draw(st.lists(st.integers(1, 9), min_size=s_words.size, max_size=s_words.size)), np.int64),
+        surname_counts=np.array(
+            draw(st.lists(st.integers(1, 9), min_size=s_words.size, max_size=s_words.size)),
+            np.int64,
+        ),
         date_off=d_off,
         date_parts=d_parts,
         given_bits=given_bits,
@@ -124,11 +132,19 @@ def test_block_pair_scores_matches_twin(
     (k_hist, *k_out), (r_hist, *r_out) = outs
     assert k_hist.tolist() == r_hist.tolist()
     for a, b in zip(k_out, r_out, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12)
 
 
 def test_levels_decode_codes() -> None:
-    codes = np.array([K.pattern_code(a, d, g, s) for a in range(4) for d in range(4) for g in range(6) for s in range(6)])
+    codes = np.array(
+        [
+            K.pattern_code(a, d, g, s)
+            for a in range(4)
+            for d in range(4)
+            for g in range(6)
+            for s in range(6)
+        ]
+    )
     assert sorted(set(codes.tolist())) == list(range(K.PATTERNS))
     levels = levels_of(codes)
     again = [K.pattern_code(*row) for row in levels.tolist()]

@@ -2,8 +2,8 @@
 
 Each personnummer, birth date, name and record id is searched in several renderings (canonical
 and 10-digit forms, with and without dash, ISO and compact dates, names as written, capitalised,
-upper-case, ASCII-folded and as sound keys, and the identity number as a binary integer), and so are unkeyed
-digests of them (SHA-256, SHA-1, MD5, BLAKE2b): the file must hold only keyed values.
+upper-case, ASCII-folded and as sound keys, and the identity number as a binary integer), and so
+are unkeyed digests of them (SHA-256, SHA-1, MD5, BLAKE2b): the file must hold only keyed values.
 Values shorter than five bytes are not searched (they occur by chance in any binary file), and
 neither are values that also occur in an empty hashed file with the same header (column names,
 header fields), or in the rejects report's fixed vocabulary (its header, reason codes).

@@ -45,7 +45,9 @@ def pattern_code(id_level: int, date_level: int, given: int, surname: int) -> in
 
 
 @njit(inline="always", **JIT)
-def _shared(off: np.ndarray, values: np.ndarray, i: int, off2: np.ndarray, values2: np.ndarray, j: int) -> bool:
+def _shared(
+    off: np.ndarray, values: np.ndarray, i: int, off2: np.ndarray, values2: np.ndarray, j: int
+) -> bool:
     for x in range(off[i], off[i + 1]):
         for y in range(off2[j], off2[j + 1]):
             if values[x] == values2[y]:
@@ -148,7 +150,24 @@ def _crossed(
 def compare_pair(fields: tuple, i: int, j: int) -> tuple[int, int, int, int, int, int]:  # type: ignore[type-arg]
     """Levels (identity, birth date, given name, surname) of records i, j and the tf counts of
     their agreeing given name and surname (NO_TF where none agrees exactly)."""
-    (kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
+    (
+        kinds,
+        ids,
+        gw_off,
+        gw,
+        gs,
+        gcnt,
+        sw_off,
+        sw,
+        ss,
+        scnt,
+        dp_off,
+        dp,
+        gbits,
+        gpop,
+        sbits,
+        spop,
+    ) = fields
     return _compare(
         kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits,
         spop, i, j,
@@ -230,7 +249,24 @@ def _gather_csr(
 def gather_fields(fields: tuple, rec: np.ndarray) -> tuple:  # type: ignore[type-arg]
     """The field evidence of records ``rec`` as a compact ``fields`` tuple (record ``x`` of the
     result is ``rec[x]``): a block's pairs then read neighbouring memory, not the whole round's."""
-    (kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
+    (
+        kinds,
+        ids,
+        gw_off,
+        gw,
+        gs,
+        gcnt,
+        sw_off,
+        sw,
+        ss,
+        scnt,
+        dp_off,
+        dp,
+        gbits,
+        gpop,
+        sbits,
+        spop,
+    ) = fields
     g_off, l_gw = _gather_csr(gw_off, gw, rec)
     _, l_gs = _gather_csr(gw_off, gs, rec)
     _, l_gc = _gather_csr(gw_off, gcnt, rec)
@@ -270,7 +306,9 @@ def _sketches(
         for off, words, sounds in ((g_off, gw, gs), (s_off, sw, ss)):
             for k in range(off[x], off[x + 1]):
                 for v in (words[k], sounds[k]):
-                    out[x, (v >> np.uint64(6)) & np.uint64(1)] |= np.uint64(1) << (v & np.uint64(63))
+                    out[x, (v >> np.uint64(6)) & np.uint64(1)] |= np.uint64(1) << (
+                        v & np.uint64(63)
+                    )
     return out
 
 
@@ -330,10 +368,18 @@ def _screen(
         overlap = ((sk0 & words[0, y]) | (sk1 & words[1, y])) != 0
         agree = ((d0 == words[2, y]) + (d1 == words[3, y]) + (d2 == words[4, y])) * (kx * known[y])
         pts = (agree == 3) * 2 + ((agree >= 1) & (agree < 3)) * 1
-        gi = (popcount64(words[5, x] & words[5, y]) + popcount64(words[6, x] & words[6, y])
-              + popcount64(words[7, x] & words[7, y]) + popcount64(words[8, x] & words[8, y]))
-        si = (popcount64(words[9, x] & words[9, y]) + popcount64(words[10, x] & words[10, y])
-              + popcount64(words[11, x] & words[11, y]) + popcount64(words[12, x] & words[12, y]))
+        gi = (
+            popcount64(words[5, x] & words[5, y])
+            + popcount64(words[6, x] & words[6, y])
+            + popcount64(words[7, x] & words[7, y])
+            + popcount64(words[8, x] & words[8, y])
+        )
+        si = (
+            popcount64(words[9, x] & words[9, y])
+            + popcount64(words[10, x] & words[10, y])
+            + popcount64(words[11, x] & words[11, y])
+            + popcount64(words[12, x] & words[12, y])
+        )
         pts += gi >= _SIMILAR_AT[min(gpop[x] + gpop[y], cap)]
         pts += si >= _SIMILAR_AT[min(spop[x] + spop[y], cap)]
         same_id = (idx != 0) & (idx == words[13, y])
@@ -357,7 +403,9 @@ def evidence_points(date_level: int, given: int, surname: int) -> int:
 
 
 @njit(**JIT_PARALLEL)
-def pair_patterns(fields: tuple, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def pair_patterns(
+    fields: tuple[np.ndarray, ...], left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pattern code and tf counts of each given pair ``(left[p], right[p])``."""
     n = left.size
     codes = np.empty(n, np.int32)
@@ -425,9 +473,9 @@ def block_pair_scores(
     listed one the two share. With ``weights`` empty, each remaining pair adds one to
     ``hist[thread, pattern]`` (the model's training counts, no pair kept). Otherwise its log2
     match odds ``weights[pattern]`` plus the `tf_adjustment` of its exact names (``tf_const``
-    rows: given name, surname) is computed and the pair (with its weight and pattern) is written from
-    ``pair_offsets[b - b_lo]`` on when it reaches ``bar``; ``out_found``/``out_compared`` count
-    kept and compared pairs.
+    rows: given name, surname) is computed and the pair (with its weight and pattern) is
+    written from ``pair_offsets[b - b_lo]`` on when it reaches ``bar``;
+    ``out_found``/``out_compared`` count kept and compared pairs.
     """
     scoring = weights.size > 0
     for bi in prange(b_hi - b_lo):

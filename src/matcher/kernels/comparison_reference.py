@@ -30,7 +30,9 @@ def _dice(bits: np.ndarray, pop: np.ndarray, i: int, j: int) -> float:
     total = int(pop[i]) + int(pop[j])
     if total == 0:
         return 0.0
-    inter = sum(int(a & b).bit_count() for a, b in zip(bits[i].tolist(), bits[j].tolist(), strict=True))
+    inter = sum(
+        int(a & b).bit_count() for a, b in zip(bits[i].tolist(), bits[j].tolist(), strict=True)
+    )
     return 2.0 * inter / total
 
 
@@ -63,7 +65,24 @@ def _name_level(
 
 def compare_pair(fields: tuple, i: int, j: int) -> tuple[int, int, int, int, int, int]:  # type: ignore[type-arg]
     """Levels (identity, birth date, given name, surname) and tf counts of records i, j."""
-    (kinds, ids, gw_off, gw, gs, gcnt, sw_off, sw, ss, scnt, dp_off, dp, gbits, gpop, sbits, spop) = fields
+    (
+        kinds,
+        ids,
+        gw_off,
+        gw,
+        gs,
+        gcnt,
+        sw_off,
+        sw,
+        ss,
+        scnt,
+        dp_off,
+        dp,
+        gbits,
+        gpop,
+        sbits,
+        spop,
+    ) = fields
     ki, kj = int(kinds[i]), int(kinds[j])
     if ki == 0 or kj == 0:
         id_level = 0
@@ -91,9 +110,14 @@ def compare_pair(fields: tuple, i: int, j: int) -> tuple[int, int, int, int, int
     return id_level, date_level, given, surname, tf_given, tf_surname
 
 
-def pair_patterns(fields: tuple, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def pair_patterns(
+    fields: tuple[np.ndarray, ...], left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pattern code and tf counts of each given pair."""
-    rows = [compare_pair(fields, int(a), int(b)) for a, b in zip(left.tolist(), right.tolist(), strict=True)]
+    rows = [
+        compare_pair(fields, int(a), int(b))
+        for a, b in zip(left.tolist(), right.tolist(), strict=True)
+    ]
     codes = np.array([pattern_code(*r[:4]) for r in rows], np.int32)
     tf_given = np.array([r[4] for r in rows], np.int64)
     tf_surname = np.array([r[5] for r in rows], np.int64)

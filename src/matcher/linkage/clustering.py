@@ -52,7 +52,9 @@ class Components:
             raise LinkageError("one identity-number kind per record", reason="shape")
         self.size = int(id_tokens.size)
         self._parent = np.arange(self.size, dtype=np.int64)
-        slot = np.zeros(self.size, np.int64) if id_kinds is None else (id_kinds == 2).astype(np.int64)
+        slot = (
+            np.zeros(self.size, np.int64) if id_kinds is None else (id_kinds == 2).astype(np.int64)
+        )
         tokens = np.where(id_valid, id_tokens, np.uint64(0)).astype(np.uint64)
         self._ctoken = np.zeros((self.size, 2), np.uint64)
         self._chas = np.zeros((self.size, 2), np.bool_)

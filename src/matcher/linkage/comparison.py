@@ -120,7 +120,8 @@ class FieldArrays:
     def as_tuple(self) -> tuple[np.ndarray, ...]:
         """The ``fields`` tuple of ``kernels.comparison``."""
         return (
-            self.kinds, self.ids, self.given_off, self.given_words, self.given_sounds, self.given_counts,
+            self.kinds, self.ids, self.given_off, self.given_words, self.given_sounds,
+            self.given_counts,
             self.surname_off, self.surname_words, self.surname_sounds, self.surname_counts,
             self.date_off, self.date_parts, self.given_bits, self.given_pop, self.surname_bits,
             self.surname_pop,

@@ -373,12 +373,12 @@ def link_arrays(
     labels = components.labels()
     strength = cluster_strength(labels, by_identity, by_names)
     timings["labels_s"] = perf_counter() - t
-    return ArrayLinkage(
-        labels=labels, links=links, timings=timings, model=model, strength=strength
-    )
+    return ArrayLinkage(labels=labels, links=links, timings=timings, model=model, strength=strength)
 
 
-def cluster_strength(labels: np.ndarray, by_identity: np.ndarray, by_names: np.ndarray) -> np.ndarray:
+def cluster_strength(
+    labels: np.ndarray, by_identity: np.ndarray, by_names: np.ndarray
+) -> np.ndarray:
     """Per record, how strongly its cluster holds together (`CaseStrength` codes): 0 when its
     records are one through identity numbers alone, 1 when through identity numbers and exact
     names with the birth date, 2 when a probable link (the comparison model) was needed.

@@ -289,7 +289,9 @@ def fit_model(
         # labelled by agreeing numbers always agree on it: they say nothing of date errors
         unlabelled = matched * ~labelled
         new_m = [
-            _level_shares(levels, unlabelled if f == 1 else matched, f, _M_FACTORS[f], M_PRIOR_PAIRS)
+            _level_shares(
+                levels, unlabelled if f == 1 else matched, f, _M_FACTORS[f], M_PRIOR_PAIRS
+            )
             for f in range(3)
         ]
         change = abs(np.log(new_prior / prior)) + max(

@@ -166,7 +166,9 @@ class BloomEncoder:
         """
         n = len(dates)
         if (self.params.salt == "other_name") != (record_salts is not None):
-            raise ConfigError("record salts go with salt other_name, and only with it", reason="salt")
+            raise ConfigError(
+                "record salts go with salt other_name, and only with it", reason="salt"
+            )
         bits = self._encode_bits(names, dates, 0, n, record_salts)
         has = (np.diff(names.given_off) > 0) & (self._k[0] > 0)
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)

@@ -136,9 +136,7 @@ class FieldEncoder:
         (`tokens.date_words`) and identity-number kinds (0 none, 1 pnr, 2 snr)."""
         words, sounds = self._name_words(names.names)
         initials = _initials(names.names)
-        kind = pl.Series("id_kind", id_kinds.astype(np.uint8)).set(
-            pl.Series(id_kinds == 0), None
-        )
+        kind = pl.Series("id_kind", id_kinds.astype(np.uint8)).set(pl.Series(id_kinds == 0), None)
         given = (names.given_off, names.given_idx)
         parts = (names.part_off, names.part_idx)
         zeros = np.zeros_like(dates)
@@ -178,7 +176,9 @@ class FieldEncoder:
         table = np.int64(len(values) + 1)
         for a in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
             for b in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
-                has = np.flatnonzero((counts_a > a) & ((counts_b > b) | ((b == 0) & (counts_b == 0))))
+                has = np.flatnonzero(
+                    (counts_a > a) & ((counts_b > b) | ((b == 0) & (counts_b == 0)))
+                )
                 if not has.size:
                     continue
                 ai = idx[off[has] + a]

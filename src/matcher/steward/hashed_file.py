@@ -204,7 +204,9 @@ _PARQUET_OPTIONS: dict[str, Any] = {
 
 
 #: Columns a writer fills when a frame lacks them: a record without field-level evidence.
-FIELD_LEVEL_COLUMNS: tuple[str, ...] = tuple(list(HASHED_SCHEMA)[list(HASHED_SCHEMA).index("id_kind") :])
+FIELD_LEVEL_COLUMNS: tuple[str, ...] = tuple(
+    list(HASHED_SCHEMA)[list(HASHED_SCHEMA).index("id_kind") :]
+)
 
 
 def hashed_columns(frame: pl.DataFrame) -> pl.DataFrame:

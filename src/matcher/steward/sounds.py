@@ -2,12 +2,13 @@
 
 A sound key keeps what two spellings of one name share and drops what transliteration and
 Swedish spelling vary: vowels after the first letter (Mohammed / Muhammad / Mohamad all become
-``mhmd``), doubled letters, silent or interchangeable letters (``h`` after ``s``/``c``/``t``/``p``/``k``/``g``/``d``, ``w``/``v``,
-``z``/``s``, ``c``/``k``/``q``, ``ph``/``f``, ``j``/``y``/``i`` at the start: Josef / Yosef /
-Yusuf), and common Swedish spelling pairs (``sch``/``sj``/``sh``, ``ck``/``k``, ``dt``/``t``,
-``x``/``ks``). The first letter is kept (a vowel as ``a``), so Ali and Eli agree but Ali and
-Hali do not. It is a blunt key by design: agreeing sound keys are weaker evidence than agreeing
-names, and the comparison model learns how much weaker from the round's own data.
+``mhmd``), doubled letters, silent or interchangeable letters (``h`` after ``s``, ``c``, ``t``,
+``p``, ``k``, ``g``, ``d``; ``w``/``v``, ``z``/``s``, ``c``/``k``/``q``, ``ph``/``f``, and
+``j``/``y``/``i`` at the start: Josef / Yosef / Yusuf), and common Swedish spelling pairs
+(``sch``/``sj``/``sh``, ``ck``/``k``, ``dt``/``t``, ``x``/``ks``). The first letter is kept (a
+vowel as ``a``), so Ali and Eli agree but Ali and Hali do not. It is a blunt key by design:
+agreeing sound keys are weaker evidence than agreeing names, and the comparison model learns how
+much weaker from the round's own data.
 
 Inputs are folded names (``names.fold``: ASCII lower case). Examples: Hussein, Husein, Hussain
 → ``hsn``; Yousef, Yusuf, Josef → ``ysf``; Mohammed, Muhammad, Mohamad → ``mhmd``; Karlsson,

@@ -145,10 +145,7 @@ class FieldEncoder:
         return pl.DataFrame(
             [
                 kind,
-                self._crossed(self._word, words, initials, given, parts, "given_words"),
-                self._crossed(self._word, words, initials, parts, given, "surname_words"),
-                self._crossed(self._sound, sounds, sounds, given, parts, "given_sounds"),
-                self._crossed(self._sound, sounds, sounds, parts, given, "surname_sounds"),
+                *self._crossed(names, words, sounds, initials),
                 self._date_parts(dates),
                 given_bloom.alias("given_bloom"),
                 surname_bloom.alias("surname_bloom"),
@@ -156,45 +153,63 @@ class FieldEncoder:
         )
 
     def _crossed(
-        self,
-        key: HmacKey,
-        values: np.ndarray,
-        sounds: np.ndarray,
-        field: tuple[np.ndarray, np.ndarray],
-        other: tuple[np.ndarray, np.ndarray],
-        name: str,
-    ) -> pl.Series:
-        """Per record, ``HMAC(key, tag, value(a), sound(b))`` for each name ``a`` of ``field``
-        and each name ``b`` of the ``other`` field (``sound = 0`` when it has none), ``a`` major:
-        a name is only ever comparable together with how the other name sounds."""
-        off, idx = field
-        other_off, other_idx = other
-        counts_a, counts_b = np.diff(off), np.diff(other_off)
-        n = counts_a.size
-        out = np.zeros((n, MAX_GIVEN_NAMES * MAX_SURNAME_PARTS), np.uint64)
-        counts = np.zeros(n, np.int64)
-        table = np.int64(len(values) + 1)
-        for a in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
-            for b in range(max(MAX_GIVEN_NAMES, MAX_SURNAME_PARTS)):
-                has = np.flatnonzero(
-                    (counts_a > a) & ((counts_b > b) | ((b == 0) & (counts_b == 0)))
-                )
-                if not has.size:
-                    continue
-                ai = idx[off[has] + a]
-                present = counts_b[has] > b
-                bi = np.full(has.size, -1, np.int64)
-                bi[present] = other_idx[other_off[has][present] + b]
-                # one HMAC per distinct (name, other name) pair of the name table
-                pair, inverse = np.unique(ai * table + (bi + 1), return_inverse=True)
-                first, second = pair // table, pair % table - 1
-                other_sound = np.where(second >= 0, sounds[np.maximum(second, 0)], np.uint64(0))
-                rows = np.stack(
-                    [np.full(pair.size, _CROSSED_TAG), values[first], other_sound], axis=1
-                )
-                out[has, counts[has]] = key.words(rows)[inverse.reshape(-1)]
-                counts[has] += 1
-        return list_column(out, counts, name)
+        self, names: NameColumns, words: np.ndarray, sounds: np.ndarray, initials: np.ndarray
+    ) -> list[pl.Series]:
+        """The four salted name columns: for each given name g and surname part p of a record,
+        ``HMAC(K_field/word, tag, word(g), initial(p))`` (given_words), ``HMAC(K_field/word, tag,
+        word(p), initial(g))`` (surname_words), and the same with sound keys salted by the other
+        sound key under ``K_field/sound``; a field whose other field is empty is salted with 0.
+        One pass over the (g, p) pairs, one HMAC per distinct pair of the name table."""
+        g_off, g_idx, p_off, p_idx = names.given_off, names.given_idx, names.part_off, names.part_idx
+        g_n, p_n = np.diff(g_off), np.diff(p_off)
+        n = g_n.size
+        width = MAX_GIVEN_NAMES * MAX_SURNAME_PARTS
+        out = [np.zeros((n, width), np.uint64) for _ in range(4)]
+        count_g = np.zeros(n, np.int64)
+        count_s = np.zeros(n, np.int64)
+        table = np.int64(len(words) + 1)
+        zero = np.uint64(0)
+
+        def salted(key: HmacKey, value: np.ndarray, salt: np.ndarray) -> np.ndarray:
+            tag = np.full(value.size, _CROSSED_TAG)
+            return key.words(np.stack([tag, value, salt], axis=1))
+
+        for a in range(MAX_GIVEN_NAMES):
+            for b in range(MAX_SURNAME_PARTS):
+                # given name a of each record with its surname part b (or, b = 0, with none),
+                # and surname part b with given name a (or with none)
+                for side in ("both", "given_only", "surname_only"):
+                    if side == "both":
+                        has = np.flatnonzero((g_n > a) & (p_n > b))
+                    elif side == "given_only":
+                        has = np.flatnonzero((g_n > a) & (p_n == 0) & (b == 0))
+                    else:
+                        has = np.flatnonzero((p_n > b) & (g_n == 0) & (a == 0))
+                    if not has.size:
+                        continue
+                    gi = g_idx[g_off[has] + a] if side != "surname_only" else np.full(has.size, -1)
+                    pi = p_idx[p_off[has] + b] if side != "given_only" else np.full(has.size, -1)
+                    pair, inverse = np.unique((gi + 1) * table + (pi + 1), return_inverse=True)
+                    inverse = inverse.reshape(-1)
+                    g_u, p_u = pair // table - 1, pair % table - 1
+                    g_ok, p_ok = g_u >= 0, p_u >= 0
+                    gw = np.where(g_ok, words[np.maximum(g_u, 0)], zero)
+                    gs = np.where(g_ok, sounds[np.maximum(g_u, 0)], zero)
+                    gin = np.where(g_ok, initials[np.maximum(g_u, 0)], zero)
+                    pw = np.where(p_ok, words[np.maximum(p_u, 0)], zero)
+                    ps = np.where(p_ok, sounds[np.maximum(p_u, 0)], zero)
+                    pin = np.where(p_ok, initials[np.maximum(p_u, 0)], zero)
+                    if side != "surname_only":
+                        out[0][has, count_g[has]] = salted(self._word, gw, pin)[inverse]
+                        out[2][has, count_g[has]] = salted(self._sound, gs, ps)[inverse]
+                        count_g[has] += 1
+                    if side != "given_only":
+                        out[1][has, count_s[has]] = salted(self._word, pw, gin)[inverse]
+                        out[3][has, count_s[has]] = salted(self._sound, ps, gs)[inverse]
+                        count_s[has] += 1
+        names_of = ("given_words", "surname_words", "given_sounds", "surname_sounds")
+        counts = (count_g, count_s, count_g, count_s)
+        return [list_column(o, c, name) for o, c, name in zip(out, counts, names_of, strict=True)]
 
     def sound_blocks(self, names: NameColumns) -> pl.Series:
         """Blocking tokens of each record's given-name and surname-part sound keys as unordered

@@ -180,7 +180,7 @@ def bomb_table(shape: str, agency: str) -> Any:
             "block_tokens": pa.array([[]] * n, u64),
             "bloom": pa.array([None] * n, pa.binary()),
         }
-        return pa.table(columns)
+        return _with_field_columns(pa.table(columns))
     n = 2_000 if shape == "dictionary" else 1
     refs = [os.urandom(8).hex() for _ in range(n)]
     signal = pa.array(["s"] * n)
@@ -193,18 +193,41 @@ def bomb_table(shape: str, agency: str) -> Any:
         signal = pa.DictionaryArray.from_arrays(
             pa.array([0] * n, pa.int32()), pa.array(["d" * 2_000_000])
         )
-    return pa.table(
-        {
-            "ref": pa.array(refs),
-            "agency": pa.array([agency] * n),
-            "signal": signal,
-            "signal_date": pa.array([date(2026, 10, 1)] * n),
-            "id_token": pa.array([int.from_bytes(os.urandom(8)) for _ in range(n)], pa.uint64()),
-            "name_tokens": pa.array([[]] * n, u64),
-            "block_tokens": block,
-            "bloom": pa.array([None] * n, pa.binary()),
-        }
+    return _with_field_columns(
+        pa.table(
+            {
+                "ref": pa.array(refs),
+                "agency": pa.array([agency] * n),
+                "signal": signal,
+                "signal_date": pa.array([date(2026, 10, 1)] * n),
+                "id_token": pa.array(
+                    [int.from_bytes(os.urandom(8)) for _ in range(n)], pa.uint64()
+                ),
+                "name_tokens": pa.array([[]] * n, u64),
+                "block_tokens": block,
+                "bloom": pa.array([None] * n, pa.binary()),
+            }
+        )
     )
+
+
+def _with_field_columns(table: Any) -> Any:
+    """The table with the hashed file's field-level columns added empty (format 2), so a bomb
+    is refused for what it is, not for lacking them."""
+    import pyarrow as pa
+
+    from matcher.steward.hashed_file import FIELD_LEVEL_COLUMNS, HASHED_SCHEMA
+
+    n = table.num_rows
+    for name in FIELD_LEVEL_COLUMNS:
+        dtype = HASHED_SCHEMA[name]
+        if name == "id_kind":
+            table = table.append_column(name, pa.array([None] * n, pa.uint8()))
+        elif str(dtype).startswith("List"):
+            table = table.append_column(name, pa.array([[]] * n, pa.list_(pa.uint64())))
+        else:
+            table = table.append_column(name, pa.array([None] * n, pa.binary()))
+    return table
 
 
 def round_with_cases(

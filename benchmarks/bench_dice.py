@@ -76,7 +76,7 @@ def build_probe(workdir: Path) -> Any:
 def probe_runner(probe: Any, bits: np.ndarray, threshold: float, threads: int) -> Any:
     """A callable running the probe over all pairs of ``bits`` on ``threads`` threads at once."""
     m, words = bits.shape
-    panels = np.zeros(((m + 7) // 8 * 8, words), np.uint64)
+    panels = np.zeros(((m + 31) // 32 * 32, words), np.uint64)
     panels[:m] = bits
     panels = np.ascontiguousarray(panels.reshape(-1, 8, words).transpose(0, 2, 1))
     counts = np.zeros(panels.shape[0] * 8, np.int64)

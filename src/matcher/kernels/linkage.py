@@ -377,7 +377,7 @@ def block_pair_dice(
         s = starts[b]
         m = starts[b + 1] - s
         rec = members[s : s + m]
-        panels = (m + LANES - 1) // LANES
+        panels = (m + 2 * LANES - 1) // (2 * LANES) * 2  # even: panels go in pairs
         local = np.zeros((panels, words, LANES), np.uint64)
         lcount = np.zeros((panels, LANES), np.int64)
         learlier = np.empty(m, np.bool_)
@@ -395,14 +395,22 @@ def block_pair_dice(
             lx = x % LANES
             cx = lcount[px, lx]
             p = rec[x]
-            for pn in range(px, panels):
-                acc = _lanes_zero()
+            for pn0 in range(px - px % 2, panels, 2):
+                # two panels per pass share each broadcast word of x
+                acc0 = _lanes_zero()
+                acc1 = _lanes_zero()
                 for k in range(words):
-                    acc = _lanes_and_count(acc, local, (pn, k), local[px, k, lx])
-                hits = _lanes_hits(acc, lcount, pn, cx, low)
+                    word = local[px, k, lx]
+                    acc0 = _lanes_and_count(acc0, local, (pn0, k), word)
+                    acc1 = _lanes_and_count(acc1, local, (pn0 + 1, k), word)
+                hits = _lanes_hits(acc0, lcount, pn0, cx, low)
+                hits |= _lanes_hits(acc1, lcount, pn0 + 1, cx, low) << LANES
                 while hits:
                     t = _lowest_bit(hits)
                     hits &= hits - 1
+                    pn = pn0 + t // LANES
+                    acc = acc0 if t < LANES else acc1
+                    t = t % LANES
                     y = pn * LANES + t
                     if y <= x or y >= m:
                         continue

@@ -366,9 +366,10 @@ def block_pair_dice(
     Each block copies its rows into panels of ``LANES`` records, word-major inside a panel
     (``local[panel, word, lane]``, 1 KB per panel of 1024-bit rows: contiguous, so the loads
     stay in L1 whatever the block size, with no 4 KB aliasing between words). For one record,
-    eight later records are compared at once as one ``<8 x i64>`` value (AVX-512 ``vpopcntq``
-    on a ``zmm`` register) and the cheap float test runs on the eight lanes in one vector
-    compare; only lanes that pass get the exact Dice and the checks.
+    two panels of later records are compared per pass, each as one ``<8 x i64>`` value
+    (AVX-512 ``vpopcntq`` on a ``zmm`` register; each broadcast word of the record feeds both),
+    and the cheap float test runs on eight lanes in one vector compare; only lanes that pass
+    get the exact Dice and the checks.
     """
     words = bits.shape[1]
     low = threshold * (1.0 - 1e-9)  # never rejects a pair whose exact Dice reaches threshold

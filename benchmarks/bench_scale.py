@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.linkage.blocking import BlockingParams
 from matcher.linkage.linkage import LinkageArrays, link_arrays, warm_up
 
 NBITS = 1024
@@ -41,8 +42,11 @@ DAYS = 18 * 365
 HERE = Path(__file__).resolve().parent
 
 
-def scale_inputs(agencies: int, records: int, new_year: float, seed: int = 7) -> LinkageArrays:
-    """Every child on every agency's list (records in a shuffled order per agency), noisy."""
+def scale_inputs(
+    agencies: int, records: int, new_year: float, fuzzy_only: bool = False, seed: int = 7
+) -> LinkageArrays:
+    """Every child on every agency's list (records in a shuffled order per agency), noisy;
+    ``fuzzy_only`` drops the identity and name tokens (the fuzzy pass links everything)."""
     rng = np.random.default_rng(seed)
     n = agencies * records
     ident = rng.integers(0, 2**64 - 1, size=records, dtype=np.uint64)
@@ -61,14 +65,14 @@ def scale_inputs(agencies: int, records: int, new_year: float, seed: int = 7) ->
         for _ in range(5):
             flip &= sub.integers(0, 2**64 - 1, size=(hi - lo, WORDS), dtype=np.uint64)
         bits[lo:hi] = base ^ flip
-    per = rng.integers(2, 4, size=n)
+    per = rng.integers(2, 4, size=n) * (not fuzzy_only)
     name_mask = np.arange(3)[None, :] < per[:, None]
     name_tokens = names[child][name_mask]
     lost = rng.random(name_tokens.size) < 0.1
     name_tokens[lost] = rng.integers(0, 2**64 - 1, size=int(lost.sum()), dtype=np.uint64)
     return LinkageArrays(
         id_tokens=ident[child],
-        id_valid=rng.random(n) < 0.8,
+        id_valid=(rng.random(n) < 0.8) & (not fuzzy_only),
         name_offsets=np.r_[0, np.cumsum(per)].astype(np.int64),
         name_tokens=name_tokens,
         block_offsets=np.arange(n + 1, dtype=np.int64),
@@ -99,18 +103,20 @@ def _child_bits(children: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-def one_size(agencies: int, records: int, new_year: float, threshold: float) -> dict[str, Any]:
+def one_size(
+    agencies: int, records: int, new_year: float, threshold: float, max_block: int, fuzzy_only: bool
+) -> dict[str, Any]:
     """Generate, link once, and report (runs in the child process of one size)."""
     warm_up()
     t = time.perf_counter()
-    arrays = scale_inputs(agencies, records, new_year)
+    arrays = scale_inputs(agencies, records, new_year, fuzzy_only)
     generate_s = time.perf_counter() - t
     data_gb = (
         sum(getattr(arrays, f).nbytes for f in ("bits", "block_tokens", "name_tokens", "id_tokens"))
         / 2**30
     )
     t = time.perf_counter()
-    result = link_arrays(arrays, threshold=threshold)
+    result = link_arrays(arrays, threshold=threshold, blocking=BlockingParams(max_block=max_block))
     seconds = time.perf_counter() - t
     labels = result.labels
     return {
@@ -138,7 +144,8 @@ def available_gb() -> float:
 def run_size(args: argparse.Namespace, records: int) -> dict[str, Any]:
     """One size in a fresh process, watched: stopped (not killed by the OS) below the floor."""
     command = [sys.executable, __file__, "--one", str(records), "--agencies", str(args.agencies),
-               "--new-year", str(args.new_year), "--threshold", str(args.threshold)]  # fmt: skip
+               "--new-year", str(args.new_year), "--threshold", str(args.threshold),
+               "--max-block", str(args.max_block)] + ["--fuzzy-only"] * args.fuzzy_only  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         lowest = math.inf
         while child.poll() is None:
@@ -182,13 +189,23 @@ def main() -> None:
                         help="records per agency, one run per size")  # fmt: skip
     parser.add_argument("--new-year", type=float, default=0.04, help="share born on 1 January")
     parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument(
+        "--max-block",
+        type=int,
+        default=BlockingParams().max_block,
+        help="lower it: small lists with the block sizes of large ones",
+    )
+    parser.add_argument(
+        "--fuzzy-only", action="store_true", help="no identity or name tokens (fuzzy links all)"
+    )
     parser.add_argument("--floor-gb", type=float, default=3.0, help="stop below this available")
     parser.add_argument("--service", action="store_true", help="one service round at 6 x 1 M")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one_size(args.agencies, args.one, args.new_year, args.threshold)))
+        print(json.dumps(one_size(args.agencies, args.one, args.new_year, args.threshold,
+                                 args.max_block, args.fuzzy_only)))  # fmt: skip
         return
 
     runs = [run_size(args, records) for records in sorted(args.records)]

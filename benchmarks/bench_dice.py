@@ -8,7 +8,9 @@ the compiler targets it), built with the machine's ``cc`` and run on one thread 
 (Python threads: ctypes releases the GIL). The Numba block kernel (``block_pair_dice``) runs on
 one block with one thread and on one block per core with all threads; probe and kernel alternate
 ``--repeat`` times (best of each), so a shared machine's load falls on both. Reported: rates,
-the kernel's share of the limit on the same thread count, and the ratio to plain NumPy
+the kernel's share of the limit on the same thread count (and of ``port_peak``: one 512-bit
+popcount per cycle at the clock /proc/cpuinfo states, two per pair of 1024-bit rows), and the
+ratio to plain NumPy
 (``np.bitwise_count``) and to anonlink's C++ kernel (``dice_coefficient_accelerated`` over A x B,
 run in ``--anonlink-python``, a venv where anonlink is installed) on the same encodings.
 """
@@ -134,6 +136,16 @@ def kernel_runner(bits: np.ndarray, blocks: int, threshold: float) -> Any:
     return run
 
 
+def port_peak(words: int) -> float | None:
+    """Pairs per second one core could compare at one 512-bit ``vpopcntq`` per cycle (the
+    processor's single popcount port) at its stated clock; None without AVX512_VPOPCNTDQ."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if "avx512_vpopcntdq" not in info:
+        return None
+    mhz = next(float(line.split(":")[1]) for line in info.splitlines() if "MHz" in line)
+    return mhz * 1e6 / (words / 8)
+
+
 def main() -> None:
     """Measure, print rates with shares and ratios, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -161,6 +173,9 @@ def main() -> None:
             work |= {"limit_1_thread": pairs, "limit_all_threads": cores * pairs}
         seconds = alternate(fns, args.repeat)
     rates: dict[str, float | None] = {k: work[k] / s for k, s in seconds.items()}
+    peak = port_peak(one.shape[1])
+    rates["port_peak_1_thread"] = peak
+    rates["port_peak_all_threads"] = peak * cores if peak else None
     rates["numpy"] = numpy_rate(one[: min(1024, args.block)], args.threshold)
     rates["anonlink"] = (
         anonlink_rate(args.anonlink_python, one, args.threshold, args.repeat)
@@ -173,9 +188,10 @@ def main() -> None:
             rows.append((name, "not run", ""))
             continue
         notes = []
-        limit = rates.get(name.replace("kernel", "limit")) if name.startswith("kernel") else None
-        if limit:
-            notes.append(f"{rate / limit:.0%} of the limit")
+        for limit_name in ("limit", "port_peak"):
+            limit = rates.get(name.replace("kernel", limit_name))
+            if name.startswith("kernel") and limit:
+                notes.append(f"{rate / limit:.0%} of {limit_name}")
         for base in ("numpy", "anonlink"):
             if name != base and rates.get(base):
                 notes.append(f"{rate / rates[base]:.1f}x {base}")  # type: ignore[operator]

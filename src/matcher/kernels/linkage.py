@@ -508,6 +508,86 @@ def split_oversize(
 
 
 @numba.njit(**JIT)
+def _tile_passes(
+    members: np.ndarray,
+    bits: np.ndarray,
+    nbits: int,
+    passes: int,
+    tile: int,
+    seed: int,
+    out: np.ndarray,
+    starts: np.ndarray,
+    shift: int,
+) -> None:
+    """``split_oversize`` of one block on one thread, written into ``out``/``starts`` (its tile
+    starts offset by ``shift``, the block's first position in the output)."""
+    m = members.size
+    step = tile // 2
+    nt = tile_count(m, tile)
+    o = 0
+    keys = np.empty(m, np.uint64)
+    pos = np.empty(64, np.int64)
+    for ps in range(passes):
+        for s in range(64):
+            h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
+            pos[s] = np.int64(h % np.uint64(nbits))
+        for x in range(m):
+            r = members[x]
+            key = np.uint64(0)
+            for s in range(64):
+                word = bits[r, pos[s] >> 6]
+                bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
+                key = (key << np.uint64(1)) | bit
+            keys[x] = key
+        order = np.argsort(keys, kind="mergesort")
+        for t in range(nt):
+            st = t * step
+            starts[ps * nt + t] = shift + o
+            for x in range(st, min(st + tile, m)):
+                out[o] = members[order[x]]
+                o += 1
+
+
+@numba.njit(**JIT_PARALLEL)
+def split_oversize_blocks(
+    owners: np.ndarray,
+    bounds: np.ndarray,
+    blocks: np.ndarray,
+    bits: np.ndarray,
+    nbits: int,
+    passes: int,
+    tile: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_oversize` of every block ``owners[bounds[b]:bounds[b + 1]]`` for ``b`` in
+    ``blocks``, in one call (blocks in parallel): the blocks' tiles one after the other, tile
+    starts counted from 0 and closed by the total. Thousands of oversize blocks (national lists,
+    where most birth dates pass ``max_block``) no longer cost a Python call each."""
+    nb = blocks.size
+    size = np.zeros(nb + 1, np.int64)
+    tiles = np.zeros(nb + 1, np.int64)
+    step = tile // 2
+    for i in range(nb):
+        m = bounds[blocks[i] + 1] - bounds[blocks[i]]
+        nt = tile_count(m, tile)
+        per_pass = 0
+        for t in range(nt):
+            per_pass += min(t * step + tile, m) - t * step
+        size[i + 1] = size[i] + per_pass * passes
+        tiles[i + 1] = tiles[i] + nt * passes
+    out = np.empty(size[nb], np.int64)
+    starts = np.empty(tiles[nb] + 1, np.int64)
+    starts[tiles[nb]] = size[nb]
+    for i in prange(nb):
+        b = blocks[i]
+        _tile_passes(
+            owners[bounds[b] : bounds[b + 1]], bits, nbits, passes, tile, seed,
+            out[size[i] : size[i + 1]], starts[tiles[i] : tiles[i + 1]], size[i],
+        )  # fmt: skip
+    return out, starts
+
+
+@numba.njit(**JIT)
 def dense_labels(roots: np.ndarray) -> np.ndarray:
     """Labels ``0..c-1`` numbered by first appearance, from each record's root (``roots[i] <= i``
     as union-find keeps the smallest index as root)."""

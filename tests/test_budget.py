@@ -48,10 +48,14 @@ def test_plan_chunk_falls_back_then_refuses() -> None:
 @settings(max_examples=examples(40))
 @given(
     st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=40), max_size=6),
+    st.integers(1, 50),
 )
-def test_match_set_equals_distinct_sorted(chunks: list[list[tuple[int, int]]]) -> None:
-    """Chunks with repeated pairs reduce to each pair once, strongest first, then by pair."""
-    found = MatchSet(31, MemoryBudget(MIN_BUDGET))
+def test_match_set_equals_distinct_sorted(
+    chunks: list[list[tuple[int, int]]], merge_at: int
+) -> None:
+    """Chunks with repeated pairs reduce to each pair once, strongest first, then by pair,
+    whenever the merges happen."""
+    found = MatchSet(31, MemoryBudget(MIN_BUDGET), merge_at=merge_at)
     expected: dict[tuple[int, int], float] = {}
     for chunk in chunks:
         pairs = [(min(a, b), max(a, b)) for a, b in chunk if a != b]

@@ -4,9 +4,10 @@ Tiles of an oversize block overlap (by half, and across ``passes``), so one pair
 records is found up to ``2 * passes`` times in one block, and in every oversize block the two
 share. Buffering every copy until the end is what made the fuzzy pass's memory grow without
 bound once most blocks became oversize (6 x 2.3 M records: every birth date holds more than
-``max_block`` children); here each chunk is reduced to distinct pairs at once and merged into
-the pairs kept so far whenever the pending chunks outgrow them, so memory follows the distinct
-matches (``MATCH_BYTES`` each), checked against the budget before each merge.
+``max_block`` children). Here the chunks' matches are reduced to distinct pairs and merged into
+the pairs kept so far as soon as the pending copies outgrow both the kept pairs and a share of
+the memory budget (``PENDING_SHARE``), so memory stays within the budget and, between merges,
+follows the distinct matches (``MATCH_BYTES`` each); each merge is checked against the budget.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ PAIR_BYTES = 24
 MATCH_BYTES = 16
 #: A merge holds the kept pairs, the pending ones and their sorted copies at once.
 MERGE_COPIES = 3
-#: Pending pairs below which no merge is done (merging tiny sets costs more than it saves).
-MIN_MERGE = 1 << 20
+#: Share of the memory budget that reduced chunks may fill before they are merged.
+PENDING_SHARE = 0.25
 
 
 def distinct_pairs(key: np.ndarray, dice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,31 +38,35 @@ def distinct_pairs(key: np.ndarray, dice: np.ndarray) -> tuple[np.ndarray, np.nd
 class MatchSet:
     """Distinct matching pairs of ``n`` records, within a memory budget."""
 
-    def __init__(self, n: int, budget: MemoryBudget) -> None:
+    def __init__(self, n: int, budget: MemoryBudget, merge_at: int | None = None) -> None:
+        """``merge_at``: pending pairs that force a merge (default: from the budget)."""
         self._stride = np.uint64(n + 1)
         self._budget = budget
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []
         self._kept = 0
         self._pending = 0
+        # one sort of everything is cheapest; sorting sooner only pays when memory asks for it
+        share = int(budget.limit * PENDING_SHARE) // (MERGE_COPIES * MATCH_BYTES)
+        self._merge_at = max(1, merge_at if merge_at is not None else share)
 
     def __len__(self) -> int:
         """Pairs held now (distinct once :meth:`strongest_first` has merged them)."""
         return self._kept + self._pending
 
     def add(self, left: np.ndarray, right: np.ndarray, dice: np.ndarray) -> None:
-        """Add one chunk's matches (``left < right``), reduced to distinct pairs at once."""
+        """Add one chunk's matches (``left < right``; ``dice`` is kept, not copied); copies of a
+        pair are dropped at the next merge."""
         key = left.astype(np.uint64) * self._stride + right.astype(np.uint64)
-        key, dice = distinct_pairs(key, dice)
         self._parts.append((key, dice))
         self._pending += int(key.size)
-        if self._pending > max(self._kept, MIN_MERGE):
+        if self._pending > max(self._kept, self._merge_at):
             self._merge()
 
     def _merge(self) -> None:
         self._budget.require(
             MERGE_COPIES * MATCH_BYTES * (self._kept + self._pending), "the fuzzy pass's matches"
         )
-        if len(self._parts) > 1:
+        if self._pending:
             key, dice = distinct_pairs(*(np.concatenate(p) for p in zip(*self._parts, strict=True)))
             self._parts = [(key, dice)]
         self._kept = int(self._parts[0][0].size) if self._parts else 0

@@ -24,7 +24,7 @@ MATCH_BYTES = 16
 #: A merge holds the kept pairs, the pending ones and their sorted copies at once.
 MERGE_COPIES = 3
 #: Share of the memory budget that reduced chunks may fill before they are merged.
-PENDING_SHARE = 0.25
+PENDING_SHARE = 1 / 16
 
 
 def distinct_pairs(key: np.ndarray, dice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -378,7 +378,7 @@ def block_pair_dice(
         s = starts[b]
         m = starts[b + 1] - s
         rec = members[s : s + m]
-        panels = (m + 2 * LANES - 1) // (2 * LANES) * 2  # even: panels go in pairs
+        panels = (m + LANES - 1) // LANES
         local = np.zeros((panels, words, LANES), np.uint64)
         lcount = np.zeros((panels, LANES), np.int64)
         learlier = np.empty(m, np.bool_)
@@ -396,16 +396,23 @@ def block_pair_dice(
             lx = x % LANES
             cx = lcount[px, lx]
             p = rec[x]
-            for pn0 in range(px - px % 2, panels, 2):
-                # two panels per pass share each broadcast word of x
+            pn0 = px
+            while pn0 < panels:
+                # two panels per pass share each broadcast word of x; the last may be alone
+                two = pn0 + 1 < panels
                 acc0 = _lanes_zero()
                 acc1 = _lanes_zero()
-                for k in range(words):
-                    word = local[px, k, lx]
-                    acc0 = _lanes_and_count(acc0, local, (pn0, k), word)
-                    acc1 = _lanes_and_count(acc1, local, (pn0 + 1, k), word)
+                if two:
+                    for k in range(words):
+                        word = local[px, k, lx]
+                        acc0 = _lanes_and_count(acc0, local, (pn0, k), word)
+                        acc1 = _lanes_and_count(acc1, local, (pn0 + 1, k), word)
+                else:
+                    for k in range(words):
+                        acc0 = _lanes_and_count(acc0, local, (pn0, k), local[px, k, lx])
                 hits = _lanes_hits(acc0, lcount, pn0, cx, low)
-                hits |= _lanes_hits(acc1, lcount, pn0 + 1, cx, low) << LANES
+                if two:
+                    hits |= _lanes_hits(acc1, lcount, pn0 + 1, cx, low) << LANES
                 while hits:
                     t = _lowest_bit(hits)
                     hits &= hits - 1
@@ -437,6 +444,7 @@ def block_pair_dice(
                     out_right[base + found] = j
                     out_dice[base + found] = d
                     found += 1
+                pn0 += 2
         out_found[bi] = found
         out_compared[bi] = m * (m - 1) // 2
 

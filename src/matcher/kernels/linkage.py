@@ -490,70 +490,51 @@ def split_oversize(
     starts = np.empty(nt * passes + 1, np.int64)
     starts[nt * passes] = per_pass * passes
     for ps in prange(passes):
-        pos = np.empty(64, np.int64)
-        for s in range(64):
-            h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
-            pos[s] = np.int64(h % np.uint64(nbits))
-        keys = np.zeros(m, np.uint64)
-        for x in range(m):
-            r = members[x]
-            key = np.uint64(0)
-            for s in range(64):
-                word = bits[r, pos[s] >> 6]
-                bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
-                key = (key << np.uint64(1)) | bit
-            keys[x] = key
-        order = np.argsort(keys, kind="mergesort")
-        o = per_pass * ps
-        for t in range(nt):
-            st = t * step
-            en = min(st + tile, m)
-            starts[ps * nt + t] = o
-            for x in range(st, en):
-                out[o] = members[order[x]]
-                o += 1
+        _tile_pass(members, bits, nbits, ps, tile, seed, out, starts, 0)
     return out, starts
 
 
 @numba.njit(**JIT)
-def _tile_passes(
+def _tile_pass(
     members: np.ndarray,
     bits: np.ndarray,
     nbits: int,
-    passes: int,
+    ps: int,
     tile: int,
     seed: int,
     out: np.ndarray,
     starts: np.ndarray,
     shift: int,
 ) -> None:
-    """``split_oversize`` of one block on one thread, written into ``out``/``starts`` (its tile
-    starts offset by ``shift``, the block's first position in the output)."""
+    """Pass ``ps`` of :func:`split_oversize` for one block: its tiles into ``out`` (the block's
+    output, pass after pass) and their starts, offset by ``shift``, into ``starts``."""
     m = members.size
     step = tile // 2
     nt = tile_count(m, tile)
-    o = 0
-    keys = np.empty(m, np.uint64)
     pos = np.empty(64, np.int64)
-    for ps in range(passes):
+    for s in range(64):
+        h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
+        pos[s] = np.int64(h % np.uint64(nbits))
+    keys = np.zeros(m, np.uint64)
+    for x in range(m):
+        r = members[x]
+        key = np.uint64(0)
         for s in range(64):
-            h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
-            pos[s] = np.int64(h % np.uint64(nbits))
-        for x in range(m):
-            r = members[x]
-            key = np.uint64(0)
-            for s in range(64):
-                word = bits[r, pos[s] >> 6]
-                bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
-                key = (key << np.uint64(1)) | bit
-            keys[x] = key
-        order = np.argsort(keys, kind="mergesort")
-        for t in range(nt):
-            st = t * step
-            starts[ps * nt + t] = shift + o
-            for x in range(st, min(st + tile, m)):
-                out[o] = members[order[x]]
-                o += 1
+            word = bits[r, pos[s] >> 6]
+            bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
+            key = (key << np.uint64(1)) | bit
+        keys[x] = key
+    order = np.argsort(keys, kind="mergesort")
+    o = 0
+    for t in range(nt):
+        o += min(t * step + tile, m) - t * step
+    o *= ps  # earlier passes fill the output before this one
+    for t in range(nt):
+        st = t * step
+        starts[ps * nt + t] = shift + o
+        for x in range(st, min(st + tile, m)):
+            out[o] = members[order[x]]
+            o += 1
 
 
 @numba.njit(**JIT_PARALLEL)
@@ -588,10 +569,11 @@ def split_oversize_blocks(
     starts[tiles[nb]] = size[nb]
     for i in prange(nb):
         b = blocks[i]
-        _tile_passes(
-            owners[bounds[b] : bounds[b + 1]], bits, nbits, passes, tile, seed,
-            out[size[i] : size[i + 1]], starts[tiles[i] : tiles[i + 1]], size[i],
-        )  # fmt: skip
+        for ps in range(passes):
+            _tile_pass(
+                owners[bounds[b] : bounds[b + 1]], bits, nbits, ps, tile, seed,
+                out[size[i] : size[i + 1]], starts[tiles[i] : tiles[i + 1]], size[i],
+            )  # fmt: skip
     return out, starts
 
 

@@ -47,7 +47,7 @@ from matcher.evaluation.evaluation import (
 )
 from matcher.evaluation.febrl import FEBRL_HEADERS, RECORD_ID_HEADER, split_febrl
 from matcher.evaluation.synth import AGENCY_PROFILES, SynthConfig, generate, write_exports
-from matcher.linkage.linkage import DEFAULT_THRESHOLD, link
+from matcher.linkage.linkage import DEFAULT_MATCH_PROBABILITY, link
 from matcher.steward.dates import parse_dates
 from matcher.steward.exports import load_mapping
 from matcher.steward.hashed_file import HashedFile, read_hashed
@@ -332,17 +332,19 @@ def run_dataset(prep: Prepared, work: Path, args: argparse.Namespace) -> dict[st
         identity = resolve_refs(refs.select("agency", "ref", _by_identity("id_token")), maps)
     rows = [summary("identity number only", evaluate(identity, truth))]
 
-    def link_at(threshold: float) -> pl.DataFrame:
-        return resolve_refs(link(files, threshold=threshold).clusters, maps)
+    def link_at(probability: float) -> pl.DataFrame:
+        return resolve_refs(link(files, match_probability=probability).clusters, maps)
 
-    thresholds = sorted({float(x) for x in args.thresholds.split(",")} | {DEFAULT_THRESHOLD})
+    thresholds = sorted(
+        {float(x) for x in args.probabilities.split(",")} | {DEFAULT_MATCH_PROBABILITY}
+    )
     started = time.perf_counter()
     matcher_sweep = sweep(link_at, thresholds, truth)
     link_s = (time.perf_counter() - started) / len(thresholds)
-    chosen = best_threshold(matcher_sweep, min_precision=MIN_PRECISION) or DEFAULT_THRESHOLD
-    at_default = evaluate(link_at(DEFAULT_THRESHOLD), truth)
+    chosen = best_threshold(matcher_sweep, min_precision=MIN_PRECISION) or DEFAULT_MATCH_PROBABILITY
+    at_default = evaluate(link_at(DEFAULT_MATCH_PROBABILITY), truth)
     at_chosen = evaluate(link_at(chosen), truth)
-    rows.append(summary("matcher, default threshold", at_default, DEFAULT_THRESHOLD))
+    rows.append(summary("matcher, default threshold", at_default, DEFAULT_MATCH_PROBABILITY))
     rows.append(summary("matcher, best F1 at P>=0.99", at_chosen, chosen))
     by_error = {"matcher default": at_default.by_error, "matcher best": at_chosen.by_error}
     recall99 = {"matcher": recall_at(matcher_sweep)}
@@ -438,7 +440,11 @@ def main(argv: list[str] | None = None) -> None:
         default=2,
         help="FEBRL: originals + (lists - 1) lists of duplicates",
     )
-    parser.add_argument("--thresholds", default="0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95")
+    parser.add_argument(
+        "--probabilities",
+        default="0.3,0.5,0.7,0.8,0.9,0.95,0.98,0.99,0.995,0.999",
+        help="match probabilities to sweep (matcher's threshold); Dice pass at its default",
+    )
     parser.add_argument(
         "--clkhash-thresholds",
         default="0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.725,0.75,0.775,0.8,0.825,0.85,0.875,"

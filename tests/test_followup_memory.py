@@ -3,6 +3,7 @@ a count below the threshold be derived (the published cells are remembered)."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -36,7 +37,7 @@ def test_a_table_after_an_edit_cannot_be_subtracted_from_the_one_before(
 ) -> None:
     keys = [(r, c) for r in range(rows) for c in range(cols)]
     values = data.draw(st.lists(counts, min_size=len(keys), max_size=len(keys)))
-    before = dict(zip(keys, values, strict=True))
+    before: dict[Hashable, int] = dict(zip(keys, values, strict=True))
     prior = shown_cells(cross_table(Ledger(dict(before), THRESHOLD), range(rows), range(cols)))
     after = dict(before)
     for _ in range(data.draw(st.integers(1, 3))):  # a few edits: cases added, removed, moved

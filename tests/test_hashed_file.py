@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from matcher.errors import HashedFileError, KeyMismatchError, OutputExistsError
 from matcher.steward.hashed_file import (
+    FORMAT_VERSION,
     HashedFileHeader,
     HashedFileWriter,
     check_compatible,
     read_hashed,
+    read_header,
     to_bytes,
     write_hashed,
 )
@@ -101,8 +103,22 @@ def test_refuses_garbage_and_plain_parquet(tmp_path: Path) -> None:
         read_hashed(plain)
 
 
+def test_refuses_a_file_whose_start_is_not_parquet(tmp_path: Path) -> None:
+    """Parquet readers look only at the footer; a damaged start is refused all the same."""
+    data = b"XXXX" + to_bytes(_header(), _frame())[4:]
+    for source in (data, tmp_path / "damaged.parquet"):
+        if isinstance(source, Path):
+            source.write_bytes(data)
+        with pytest.raises(HashedFileError, match="not a Parquet file at its start"):
+            read_hashed(source)
+        with pytest.raises(HashedFileError, match="not a Parquet file at its start"):
+            read_header(source)
+
+
 def test_refuses_unknown_version() -> None:
-    data = to_bytes(_header(), _frame()).replace(b'"format_version":1', b'"format_version":9')
+    data = to_bytes(_header(), _frame()).replace(
+        f'"format_version":{FORMAT_VERSION}'.encode(), b'"format_version":9'
+    )
     with pytest.raises(HashedFileError, match="unsupported"):
         read_hashed(data)
 

@@ -191,6 +191,18 @@ def test_hash_export_end_to_end(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
+def test_hash_export_writes_rows_in_ref_order_not_export_order(tmp_path: Path) -> None:
+    """Row order would link one round's file to the next (issue 12): rows go out by random ref,
+    and the local map still joins each ref to its record."""
+    _export(tmp_path)
+    hashed = read_hashed(tmp_path / "hashed.parquet")
+    assert hashed.frame["ref"].to_list() == sorted(hashed.frame["ref"].to_list())
+    local_map = pl.read_parquet(tmp_path / "map.parquet")
+    joined = hashed.frame.join(local_map, on="ref")
+    assert joined.height == hashed.frame.height
+    assert sorted(joined["record_id"].to_list()) == ["A-1", "A-2", "A-4"]
+
+
 def test_hash_export_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     _export(tmp_path)
     first = (tmp_path / "hashed.parquet").read_bytes()

@@ -61,8 +61,8 @@ def test_sort_tokens_many_buckets() -> None:
 
 def _state(n: int, ids: list[int | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parent = np.arange(n, dtype=np.int64)
-    ctoken = np.array([0 if v is None else v for v in ids], dtype=np.uint64)
-    chas = np.array([v is not None for v in ids], dtype=bool)
+    ctoken = np.array([0 if v is None else v for v in ids], dtype=np.uint64).reshape(n, 1)
+    chas = np.array([v is not None for v in ids], dtype=bool).reshape(n, 1)
     return parent, ctoken, chas
 
 
@@ -73,7 +73,11 @@ def _ids(n: int) -> st.SearchStrategy[list[int | None]]:
 def _components(parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray) -> set:
     roots = R.find_roots(parent.copy())
     return {
-        (frozenset(np.flatnonzero(roots == r).tolist()), bool(chas[r]), int(ctoken[r]) * chas[r])
+        (
+            frozenset(np.flatnonzero(roots == r).tolist()),
+            bool(chas[r, 0]),
+            int(ctoken[r, 0]) * chas[r, 0],
+        )
         for r in set(roots.tolist())
     }
 
@@ -322,3 +326,38 @@ def test_split_oversize_blocks(
         for b in blocks.tolist()
     ]
     assert got_m.tolist() == [r for m, _ in parts for r in m.tolist()]
+
+
+@given(token_owner_arrays(), st.data())
+def test_union_pairs_two_kinds_matches_reference(
+    case: tuple[int, np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    """With one slot per kind of number, a component holds at most one token of each kind."""
+    n, _, left = case
+    right = np.array(
+        data.draw(st.lists(st.integers(0, n - 1), min_size=left.size, max_size=left.size)),
+        dtype=np.int64,
+    )
+    ids = data.draw(_ids(n))
+    kinds = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+
+    def state() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ctoken = np.zeros((n, 2), np.uint64)
+        chas = np.zeros((n, 2), bool)
+        for i, (v, k) in enumerate(zip(ids, kinds, strict=True)):
+            if v is not None:
+                ctoken[i, k], chas[i, k] = v, True
+        return np.arange(n, dtype=np.int64), ctoken, chas
+
+    got_state, ref_state = state(), state()
+    assert tuple(K.union_pairs(left, right, *got_state)) == R.union_pairs(left, right, *ref_state)
+    assert partition(K.find_roots(got_state[0])) == partition(R.find_roots(ref_state[0]))
+    roots = K.find_roots(got_state[0])
+    for r in set(roots.tolist()):
+        for kind in (0, 1):
+            present = {
+                v
+                for v, k, root in zip(ids, kinds, roots.tolist(), strict=True)
+                if root == r and v and k == kind
+            }
+            assert len(present) <= 1

@@ -113,6 +113,28 @@ def test_row_rejected_when_nothing_links() -> None:
     )
 
 
+def test_a_full_name_alone_is_kept_with_a_warning() -> None:
+    """A police extract without birth dates: rows with a given name and a surname are kept (the
+    model links them only on strong name evidence) and counted as name_only; half a name is not
+    enough."""
+    result = _norm(
+        _raw(
+            personnummer=[None, None, None],
+            first_name=["Noah", "Anna", None],
+            last_name=["Lindqvist", None, "Berg"],
+        )
+    )
+    assert result.records["record_id"].to_list() == ["2"]
+    assert sorted(_rejects(result), key=str) == sorted(
+        [
+            (2, None, "name_only", "warning"),
+            (3, None, "no_linkable_fields", "row_rejected"),
+            (4, None, "no_linkable_fields", "row_rejected"),
+        ],
+        key=str,
+    )
+
+
 def test_birth_date_mismatch_keeps_column() -> None:
     result = _norm(_raw(personnummer=["080121-2242"], birth_date=["2008-01-22"]))
     assert result.records["birth_date"][0] == dt.date(2008, 1, 22)

@@ -2,8 +2,8 @@
 
 Each personnummer, birth date, name and record id is searched in several renderings (canonical
 and 10-digit forms, with and without dash, ISO and compact dates, names as written, capitalised,
-upper-case and ASCII-folded, and the identity number as a binary integer), and so are unkeyed
-digests of them (SHA-256, SHA-1, MD5, BLAKE2b): the file must hold only keyed values.
+upper-case, ASCII-folded and as sound keys, and the identity number as a binary integer), and so
+are unkeyed digests of them (SHA-256, SHA-1, MD5, BLAKE2b): the file must hold only keyed values.
 Values shorter than five bytes are not searched (they occur by chance in any binary file), and
 neither are values that also occur in an empty hashed file with the same header (column names,
 header fields), or in the rejects report's fixed vocabulary (its header, reason codes).
@@ -27,6 +27,7 @@ from matcher.steward.hashed_file import empty_frame, read_hashed, to_bytes
 from matcher.steward.hashing import hash_export, hash_records
 from matcher.steward.names import fold
 from matcher.steward.rejects import Action, Reason
+from matcher.steward.sounds import sound_key
 from tests.strategies import normalised_records
 
 SECRET = bytes(range(32))
@@ -51,6 +52,7 @@ def _renderings(records: pl.DataFrame) -> set[bytes]:
             names += [" ".join(row["surnames"]), "-".join(row["surnames"])]
         for name in names:
             texts |= {name, name.capitalize(), name.upper(), fold(name) or ""}
+            texts.add(sound_key(fold(name) or ""))  # the field-level sound key, never in clear
         texts.add(row["record_id"])
     digests: set[bytes] = set()
     for text in texts:

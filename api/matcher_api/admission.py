@@ -37,7 +37,14 @@ MAX_VALUE_BYTES = {"ref": 64, "agency": 100, "signal": 256}
 MAX_LIST_LENGTH = 64
 # Bytes a decoded value takes besides its content: a string view, a list offset, validity.
 _VALUE_OVERHEAD = 16
-_FIXED_WIDTH = {"signal_date": 4, "id_token": 8, "name_tokens": 8, "block_tokens": 8}
+_FIXED_WIDTH = {
+    "signal_date": 4,
+    "id_token": 8,
+    "id_kind": 1,
+    **{name: 8 for name, dtype in HASHED_SCHEMA.items() if isinstance(dtype, pl.List)},
+}
+# The list columns (tokens, name words and sound keys, birth-date parts).
+_LIST_COLUMNS = frozenset(n for n, dtype in HASHED_SCHEMA.items() if isinstance(dtype, pl.List))
 
 
 @dataclass(frozen=True)
@@ -102,9 +109,20 @@ def _decoded_estimate(meta: pq.FileMetaData) -> int:
 def check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits) -> Footer:
     """Check an upload's footer against its header and the limits; nothing is decoded.
 
-    Raises UnprocessableError (422) for a file inconsistent with itself or a decompression bomb,
-    PayloadTooLargeError (413) for one over the configured row or memory limit.
+    Raises UnprocessableError (422) for a file inconsistent with itself, with a damaged footer
+    or a decompression bomb, PayloadTooLargeError (413) for one over the configured row or
+    memory limit.
     """
+    try:
+        return _check_footer(content, header, limits)
+    except (ValueError, OSError, pa.ArrowException):  # a damaged name, count or statistic
+        raise UnprocessableError(
+            "the hashed file's footer is damaged (it could not be read)", reason="damaged_footer"
+        ) from None
+
+
+def _check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits) -> Footer:
+    """:func:`check_footer` without the translation of pyarrow's and Python's own errors."""
     try:
         parquet = pq.ParquetFile(io.BytesIO(content))
         meta = parquet.metadata
@@ -146,7 +164,7 @@ def check_footer(content: bytes, header: HashedFileHeader, limits: UploadLimits)
         for index in range(group.num_columns):
             column = group.column(index)
             top = column.path_in_schema.split(".", 1)[0]
-            most = group.num_rows * (MAX_LIST_LENGTH if top.endswith("_tokens") else 1)
+            most = group.num_rows * (MAX_LIST_LENGTH if top in _LIST_COLUMNS else 1)
             if column.num_values > most:
                 raise UnprocessableError(
                     f"column {top} holds more values than {MAX_LIST_LENGTH} a row",
@@ -178,7 +196,7 @@ def check_lengths(frame: pl.DataFrame) -> None:
                 raise UnprocessableError(
                     f"column {name} holds values longer than {most} bytes", reason="value_length"
                 )
-    for name in ("name_tokens", "block_tokens"):
+    for name in sorted(_LIST_COLUMNS):
         if name in frame.columns and frame.height and isinstance(frame.schema[name], pl.List):
             longest = frame[name].list.len().max()
             if isinstance(longest, int) and longest > MAX_LIST_LENGTH:

@@ -72,9 +72,13 @@ def get_app_settings(services: ServicesDep) -> Settings:
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A database session for one request; routes commit what they change."""
-    with services.factory() as session:
+    """A database session for one request; routes commit what they change. Closing it after
+    the response never raises: a connection the database dropped meanwhile is discarded."""
+    session = services.factory()
+    try:
         yield session
+    finally:
+        db.close_session(session)
 
 
 def get_now(services: ServicesDep) -> datetime:

@@ -34,6 +34,7 @@ from matcher.errors import MatcherError
 from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, HashedFileHeader
 from matcher_api import db
 from matcher_api.cache import UploadCache
+from matcher_api.faults import crash_point
 
 logger = logging.getLogger("matcher_api.jobs")
 
@@ -123,6 +124,7 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         k, window = round_row.k, (round_row.window_from, round_row.window_to)
         policy = round_row.disclosure_policy
         uploads = db.upload_generation(session, round_id)
+    crash_point("match.running")
     timings: dict[str, float] = {}
     clock = time.perf_counter
     try:
@@ -148,24 +150,20 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
         record_count = int(result.cases.height)
         stats = json.dumps({**result.stats.as_dict(), "service": timings}, sort_keys=True)
     except MatcherError as exc:
-        _fail(factory, round_id, job_id, str(exc))
+        _fail(factory, round_id, job_id, str(exc), uploads)
         return
     except Exception as exc:  # the message may quote data; record only the kind of failure
         logger.error("matching round failed with %s", type(exc).__name__)
-        _fail(factory, round_id, job_id, f"internal error in matching ({type(exc).__name__})")
+        message = f"internal error in matching ({type(exc).__name__})"
+        _fail(factory, round_id, job_id, message, uploads)
         return
     with db.transaction(factory) as session:
-        if session.get(db.Round, round_id) is None:  # purged while matching
+        if db.lock_round(session, round_id) is None:  # purged while matching
             return
         now = _now()  # finished: the results are written (the commit follows at once)
         if db.upload_generation(session, round_id) != uploads:  # an upload replaced meanwhile
             db.advance_job(
-                session,
-                job_id,
-                "running",
-                "stale",
-                finished_at=now,
-                error="an agency uploaded a new file while matching ran; match again",
+                session, job_id, "running", "stale", finished_at=now, error=REPLACED_WHILE_MATCHING
             )
             return
         done = db.advance_job(
@@ -191,11 +189,29 @@ def match_round(factory: sessionmaker[Session], round_id: str, job_id: int) -> N
             cases=listing[0],
             records=record_count,
         )
+        crash_point("match.before_commit")
+    crash_point("match.after_commit")
 
 
-def _fail(factory: sessionmaker[Session], round_id: str, job_id: int, message: str) -> None:
+REPLACED_WHILE_MATCHING = "an agency uploaded a new file while matching ran; match again"
+
+
+def _fail(
+    factory: sessionmaker[Session],
+    round_id: str,
+    job_id: int,
+    message: str,
+    uploads: list[tuple[object, ...]],
+) -> None:
+    """Record a job that raised as failed, or as stale when an upload was replaced while it ran
+    (it may then have read a mix of old and new files, which is what it tripped over)."""
     with db.transaction(factory) as session:
         now = _now()
+        if db.upload_generation(session, round_id) != uploads:
+            db.advance_job(
+                session, job_id, "running", "stale", finished_at=now, error=REPLACED_WHILE_MATCHING
+            )
+            return
         failed = db.advance_job(
             session, job_id, "running", "failed", finished_at=now, error=message
         )
@@ -209,7 +225,7 @@ PR_SET_PDEATHSIG = 1
 WATCHDOG_SECONDS = 1.0
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """Worker initialiser: end this worker when the service process dies, however it dies.
 
     On Linux the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); a
@@ -261,7 +277,7 @@ class MatchRunner:
                 self._executor = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=context,
-                    initializer=_exit_with_parent,
+                    initializer=exit_with_parent,
                     initargs=(os.getpid(),),
                 )
             else:

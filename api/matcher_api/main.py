@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher import __version__
 from matcher.errors import MatcherError
-from matcher_api import db
+from matcher_api import db, footer_probe
 from matcher_api.cache import UploadCache
 from matcher_api.deps import Services
 from matcher_api.errors import ApiError
@@ -117,6 +117,7 @@ def start_services(settings: Settings, clock: Callable[[], datetime]) -> Service
     with db.transaction(factory) as session:
         db.fail_interrupted_jobs(session, now=now)
     db.purge_expired(factory, now=now)
+    db.finish_pending_scrub(factory)  # a purge committed just before the service stopped
     runner = MatchRunner(url, factory, settings.job_executor)
     services = Services(
         settings, engine, factory, runner, clock, cache, coordinator_hash, generated
@@ -231,12 +232,14 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """Warm the match worker up; maintain the database while serving."""
         services.runner.warm_up()
+        footer_probe.warm_up()
         task = asyncio.create_task(_maintain(services))
         try:
             yield
         finally:
             task.cancel()
             services.runner.shutdown()
+            footer_probe.shutdown()
 
     app = FastAPI(
         title="matcher coordinator",

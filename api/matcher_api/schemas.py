@@ -20,6 +20,7 @@ from pydantic import (
 
 from matcher.disclosure import DisclosurePolicy as DisclosurePolicy  # re-exported: the API's enum
 from matcher.followup.model import RoundKind
+from matcher.linkage.cases import CaseStrength
 
 # stale: done, but an agency has uploaded a new file since; the results were removed.
 JobStatus = Literal["queued", "running", "done", "failed", "stale"]
@@ -93,6 +94,17 @@ class RoundCreate(BaseModel):
     retention_days: int | None = Field(
         None, ge=1, le=3650, description="days until the round is purged (service default if unset)"
     )
+    max_list_rows: int | None = Field(
+        None,
+        ge=1,
+        description="most rows one agency's list may hold: bounds what an agency uploading its "
+        "whole roster can learn of the other lists (docs/privacy-attacks.md); none if unset",
+    )
+    window_dates_required: bool = Field(
+        False,
+        description="refuse a list with a row whose signal date is missing or outside the window "
+        "(such rows never count; the steward leaves them out)",
+    )
     agencies: list[AgencyLabel] = Field(..., min_length=2, max_length=50)
 
     @field_validator("name", "legal_basis")
@@ -110,6 +122,8 @@ class RoundCreate(BaseModel):
             raise ValueError("k cannot exceed the number of participating agencies")
         if self.window_from and self.window_to and self.window_from > self.window_to:
             raise ValueError("window_from is after window_to")
+        if self.window_dates_required and not (self.window_from or self.window_to):
+            raise ValueError("window_dates_required needs a window_from or window_to")
         return self
 
 
@@ -121,6 +135,9 @@ class UploadPublic(BaseModel):
     size_bytes: int = Field(..., examples=[412_904])
     key_check: str = Field(..., examples=["3f9a1c0e5b7d2a44"])
     uploaded_at: datetime
+    warning: str | None = Field(
+        None, description="set when the list is far larger than the agency's or the round's usual"
+    )
 
 
 class JobPublic(BaseModel):
@@ -161,6 +178,8 @@ class RoundPublic(BaseModel):
     disclosure_policy: DisclosurePolicy
     kind: RoundKind = RoundKind.SIGNALS
     retention_days: int = Field(..., examples=[30])
+    max_list_rows: int | None = Field(None, description="most rows one agency's list may hold")
+    window_dates_required: bool = False
     created_at: datetime
     expires_at: datetime
     key_check: str | None = Field(
@@ -213,6 +232,11 @@ class AgencyCasePublic(BaseModel):
     """A case as one agency sees it: its own refs and who else flagged the child."""
 
     case_id: str = Field(..., examples=["K00017"])
+    strength: CaseStrength | None = Field(
+        None,
+        description="how the case's records were linked: identity number, names and birth date, "
+        "or probable (confirm at the meeting); a coarse level, never a score",
+    )
     records: list[OwnRecordPublic]
     others: list[OtherAgencyPublic]
 

@@ -76,6 +76,8 @@ def round_public(session: Session, row: db.Round, threshold: int) -> RoundPublic
         disclosure_policy=row.disclosure_policy,
         kind=row.kind,
         retention_days=row.retention_days,
+        max_list_rows=row.max_list_rows,
+        window_dates_required=row.window_dates_required,
         created_at=row.created_at,
         expires_at=row.expires_at,
         key_check=key_check,
@@ -99,7 +101,10 @@ def _envelope(fields: dict[str, Any], cases: pl.DataFrame) -> bytes:
 
 def agency_results_json(scope: db.AgencyScope, policy: str, content: bytes) -> bytes:
     """An agency's stored view as the JSON body of :class:`AgencyResultsPublic`."""
-    frame = pl.read_ipc(io.BytesIO(content)).select("case_id", "records", "others")
+    frame = pl.read_ipc(io.BytesIO(content))
+    if "strength" not in frame.columns:  # views stored before cases carried a strength
+        frame = frame.with_columns(strength=pl.lit(None, pl.Utf8))
+    frame = frame.select("case_id", "strength", "records", "others")
     fields = {"round_id": scope.round_id, "agency": scope.label, "disclosure_policy": policy}
     return _envelope(fields, frame)
 

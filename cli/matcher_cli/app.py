@@ -42,6 +42,7 @@ COMMAND_MODULES: list[str] = [
     "demo",
     "case",
     "report",
+    "audit",
 ]
 
 

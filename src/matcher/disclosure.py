@@ -56,8 +56,9 @@ def build_views(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Split the core's case rows into one view per agency and the coordinator's case list.
 
-    An agency's view holds, per case it is in, its own records and the other agencies (with
-    their signal categories only under ``agencies_and_categories``); never another agency's refs.
+    An agency's view holds, per case it is in, the case's coarse strength (`STRENGTH_NAMES`: a
+    level, never a score or the evidence), its own records and the other agencies (with their
+    signal categories only under ``agencies_and_categories``); never another agency's refs.
     The case list holds case ids and agency labels only.
 
     Rows are put in (agency, case) order once with one integer sort; every list column is then
@@ -66,10 +67,16 @@ def build_views(
     same views (load 3 on 2 cores).
     """
     # One chunk per column: gathers from chunked strings are several times slower.
-    cases = cases.select("case_id", "agency", "ref", "signal", "signal_date").rechunk()
+    if "strength" not in cases.columns:
+        cases = cases.with_columns(strength=pl.lit(None, pl.Utf8))
+    cases = cases.select("case_id", "agency", "ref", "signal", "signal_date", "strength").rechunk()
     names = sorted(set(labels) | set(cases["agency"].unique().to_list()))
     cid = pseudonymous_case_ids(cases["case_id"]).to_numpy().astype(np.uint64)
     n_cases = int(cid.max()) if cid.size else 0
+    # every row of a case carries the case's strength; one per case, by case number
+    strength = pl.Series("strength", [None] * n_cases, dtype=pl.Utf8)
+    if n_cases:
+        strength = strength.scatter((cid - 1).astype(np.int64), cases["strength"])
     code = cases["agency"].cast(pl.Utf8).cast(pl.Enum(names)).to_physical().to_numpy()
     key = (code.astype(np.uint64) << np.uint64(32)) | cid
     order = np.argsort(key)  # records of one agency in one case: in no particular order
@@ -123,6 +130,7 @@ def build_views(
         views[name] = pl.DataFrame(
             [
                 case_ids.gather(cids - 1),
+                strength.gather(cids - 1),
                 records.slice(lo, hi - lo),
                 _list_column("others", members.gather(others), np.r_[0, np.cumsum(lengths - 1)]),
             ]

@@ -295,6 +295,7 @@ def test_action_types_are_configured_and_checked(api: Api) -> None:
     assert r.status_code == 422 and r.json()["reason"] == "invalid_action"
     r = api.client.put(path, headers=c, json=_body(None, [_act("skola", "samtal")]))
     assert r.status_code == 200, r.text
+    bad: dict[str, Any]
     for bad in (
         {"action_types": []},
         {"action_types": [{"code": "a", "label": "A"}, {"code": "a", "label": "B"}]},

@@ -26,7 +26,7 @@ def _write(path: Path, agency: str, refs: list[str], key_check: str = "ab" * 8) 
             "block_tokens": [[]] * len(refs),
             "bloom": [None] * len(refs),
         },
-        schema=HASHED_SCHEMA,
+        schema_overrides=HASHED_SCHEMA,  # field-level columns: added empty by the writer
     )
     header = HashedFileHeader(
         round_id="r1", agency=agency, key_check=key_check, row_count=frame.height

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from matcher_api.cache import UploadCache
 from matcher_api.db.models import MIGRATIONS_DIR
+
+logger = logging.getLogger("matcher_api.db")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -125,6 +129,17 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
 def downgrade_database(engine: Engine, revision: str = "base") -> None:
     """Take the schema back to an Alembic revision (``base``: drop every table)."""
     _alembic(engine, lambda config: command.downgrade(config, revision))
+
+
+def close_session(session: Session) -> None:
+    """Close a session; if the database dropped its connection (the rollback on close fails),
+    the connection is discarded and one line is logged instead of an error after the response."""
+    try:
+        session.close()
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("database connection lost; discarded (%s)", type(exc.orig).__name__)
+        with suppress(SQLAlchemyError):
+            session.invalidate()
 
 
 @contextmanager

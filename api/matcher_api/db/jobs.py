@@ -27,6 +27,18 @@ from matcher_api.db.models import (
 from matcher_api.errors import ConflictError, NotFoundError
 
 
+def lock_round(session: Session, round_id: str) -> Round | None:
+    """Lock a round until the transaction ends, by a write that changes nothing; None if it is
+    gone. Replacing an upload, storing a match's results and purging take this lock first, so
+    each reads what the others committed: an upload that began before a match finished still
+    marks its results stale. A write, not SELECT ... FOR UPDATE: SQLite ignores that, and its
+    driver reads outside the transaction until the first write."""
+    locked = session.execute(update(Round).where(Round.id == round_id).values(name=Round.name))
+    if int(locked.rowcount or 0) == 0:  # type: ignore[attr-defined]
+        return None
+    return session.get(Round, round_id, populate_existing=True)
+
+
 def active_job(session: Session, round_id: str) -> MatchJob | None:
     """The queued or running job of a round, if any."""
     return session.scalars(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -30,6 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 COORDINATOR = "coordinator"
 COORDINATOR_TOKEN_KEY = "coordinator_token_hash"
+# Set by a purge in its own transaction, cleared once its rows' bytes are scrubbed from the files.
+SCRUB_PENDING_KEY = "scrub_pending"
 JOB_ACTIVE = ("queued", "running")
 KEY_CHECK_MAX = 128
 
@@ -67,7 +70,8 @@ class Base(DeclarativeBase):
 
 
 class ServiceState(Base):
-    """Small key/value facts about the service itself (the coordinator token digest)."""
+    """Small key/value facts about the service itself (the coordinator token digest, a purge
+    whose scrub is pending)."""
 
     __tablename__ = "service_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -90,6 +94,11 @@ class Round(Base):
     retention_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Most rows one agency's list may hold (None: no cap); bounds what a curious agency can
+    #: learn by uploading its whole roster (issue 12, docs/privacy-attacks.md).
+    max_list_rows: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Refuse a list with a row whose signal date is missing or outside the window (issue 12).
+    window_dates_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Agency(Base):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Engine,
     delete,
     event,
     func,
@@ -19,10 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import scrub_deleted, transaction, upload_cache
 from matcher_api.db.followup import forget_published
+from matcher_api.db.jobs import lock_round
 from matcher_api.db.models import (
     COORDINATOR,
     COORDINATOR_TOKEN_KEY,
     ROUND_TABLES,
+    SCRUB_PENDING_KEY,
     Agency,
     Base,
     Round,
@@ -30,6 +34,7 @@ from matcher_api.db.models import (
     Upload,
 )
 from matcher_api.errors import ConflictError, NotFoundError
+from matcher_api.faults import crash_point
 from matcher_api.security import hash_token, new_token
 
 logger = logging.getLogger("matcher_api.db")
@@ -42,18 +47,49 @@ def _round_table_names() -> list[str]:
 
 
 def _scrub_after_commit(session: Session) -> None:
-    """Once the purge has committed, remove the deleted rows' bytes from the database files;
-    a failure is logged in one line (the purge itself stands) and retried by the next purge."""
-    engine = session.get_bind()
+    """Once the purge has committed, remove the deleted rows' bytes from the database files.
+
+    The purge's transaction also sets a ``scrub_pending`` marker, cleared only when its scrub
+    has succeeded, so that a service killed between the commit and the scrub scrubs at its next
+    start (:func:`finish_pending_scrub`). A failure is logged in one line (the purge itself
+    stands) and retried by the next purge or start.
+    """
+    engine: Engine = session.get_bind()  # type: ignore[assignment]
+    marker = secrets.token_hex(8)
+    session.merge(ServiceState(key=SCRUB_PENDING_KEY, value=marker))
 
     def scrub(_: Session) -> None:
-        try:
-            if not scrub_deleted(engine, _round_table_names()):  # type: ignore[arg-type]
-                logger.warning("purge: the database log could not be truncated yet (busy)")
-        except SQLAlchemyError as exc:
-            logger.warning("purge: scrubbing deleted rows failed (%s)", type(exc).__name__)
+        crash_point("purge.before_scrub")
+        _scrub(engine, marker)
 
     event.listen(session, "after_commit", scrub, once=True)
+
+
+def _scrub(engine: Engine, marker: str | None) -> None:
+    """Scrub the deleted rows' bytes; then clear the pending marker if it is still ``marker``
+    (a later purge's marker stays until that purge's own scrub)."""
+    try:
+        if not scrub_deleted(engine, _round_table_names()):
+            logger.warning("purge: the database log could not be truncated yet (busy)")
+            return
+        with engine.begin() as connection:
+            pending = delete(ServiceState).where(ServiceState.key == SCRUB_PENDING_KEY)
+            if marker is not None:
+                pending = pending.where(ServiceState.value == marker)
+            connection.execute(pending)
+    except SQLAlchemyError as exc:
+        logger.warning("purge: scrubbing deleted rows failed (%s)", type(exc).__name__)
+
+
+def finish_pending_scrub(factory: sessionmaker[Session]) -> bool:
+    """At start-up: scrub the files if a purge committed but its scrub never ran (the service
+    was stopped in between); True if one was pending."""
+    with factory() as session:
+        pending = session.get(ServiceState, SCRUB_PENDING_KEY) is not None
+        engine: Engine = session.get_bind()  # type: ignore[assignment]
+    if pending:
+        _scrub(engine, None)
+    return pending
 
 
 def stored_coordinator_hash(session: Session) -> str | None:
@@ -93,6 +129,8 @@ def create_round(
     agencies: Sequence[str],
     now: datetime,
     kind: str = "signals",
+    max_list_rows: int | None = None,
+    window_dates_required: bool = False,
 ) -> tuple[Round, dict[str, str]]:
     """Create a round and one upload token per agency; the plain tokens are returned once."""
     if session.get(Round, round_id) is not None:
@@ -109,6 +147,8 @@ def create_round(
         retention_days=retention_days,
         created_at=now,
         expires_at=now + timedelta(days=retention_days),
+        max_list_rows=max_list_rows,
+        window_dates_required=window_dates_required,
     )
     session.add(row)
     session.flush()
@@ -130,6 +170,7 @@ def create_round(
         kind=kind,
         legal_basis=legal_basis,
         retention_days=retention_days,
+        max_list_rows=max_list_rows if max_list_rows is not None else "none",
     )
     return row, tokens
 
@@ -202,6 +243,7 @@ def purge_round(
 ) -> dict[str, int]:
     """Delete a round and everything it owns (uploads, results, jobs, tokens) and the parsed
     copies of its uploads; audit it."""
+    lock_round(session, round_id)  # first, like an upload and a match's results (no deadlock)
     cached = session.scalars(select(Upload.cache_key).where(Upload.round_id == round_id)).all()
     deleted: dict[str, int] = {}
     for table in ROUND_TABLES:
@@ -225,6 +267,7 @@ def purge_round(
     if cache is not None:
         cache.remove(cached)
     _scrub_after_commit(session)
+    crash_point("purge.before_commit")
     return deleted
 
 

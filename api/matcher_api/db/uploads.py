@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +22,7 @@ from matcher.followup.model import RoundKind, accepts_list
 from matcher.steward.hashed_file import HashedFileHeader, check_compatible
 from matcher_api.db.audit import record_audit
 from matcher_api.db.engine import upload_cache
-from matcher_api.db.jobs import active_job, mark_stale
+from matcher_api.db.jobs import active_job, lock_round, mark_stale
 from matcher_api.db.models import (
     KEY_CHECK_MAX,
     Agency,
@@ -64,9 +64,60 @@ def check_upload(session: Session, scope: AgencyScope, header: HashedFileHeader)
             "(hash signal lists without --outcomes)",
             reason="list_kind",
         )
+    cap = round_row.max_list_rows if round_row is not None else None
+    if cap is not None and header.row_count > cap:
+        raise UnprocessableError(
+            f"the list holds {header.row_count} rows, more than this round's cap of {cap} rows "
+            "per agency; upload only the children with a signal in the round's window",
+            reason="list_cap",
+        )
     if active_job(session, scope.round_id) is not None:
         raise ConflictError("matching is running for this round; upload again when it has ended")
     fix_parameters(session, scope, header)
+
+
+#: An upload this many times larger than the agency's previous list, or than the median of the
+#: other agencies' lists, is flagged (audit entry and a warning in the response): the signature
+#: of an agency uploading its whole roster to learn the other lists (docs/privacy-attacks.md).
+LARGE_UPLOAD_FACTOR = 3
+#: Lists below this many rows are never flagged (small municipalities' lists vary a lot).
+LARGE_UPLOAD_MIN_ROWS = 200
+
+
+def required_window(session: Session, round_id: str) -> tuple[date | None, date | None] | None:
+    """The round's window when it requires every signal date inside it, else None."""
+    row = session.get(Round, round_id)
+    if row is None or not row.window_dates_required:
+        return None
+    return row.window_from, row.window_to
+
+
+def unusual_size(session: Session, scope: AgencyScope, rows: int, *, now: datetime) -> str | None:
+    """A warning (and an ``upload.large`` audit entry, counts only) when ``rows`` is far more
+    than the agency's previous upload or the other agencies' median list in this round."""
+    if rows < LARGE_UPLOAD_MIN_ROWS:
+        return None
+    counts = session.execute(
+        select(Upload.agency_id, Upload.row_count).where(Upload.round_id == scope.round_id)
+    ).all()
+    own = [c for a, c in counts if a == scope.agency_id]
+    others = sorted(c for a, c in counts if a != scope.agency_id)
+    usual = own[0] if own else (others[len(others) // 2] if others else None)
+    if usual is None or rows <= LARGE_UPLOAD_FACTOR * max(usual, 1):
+        return None
+    record_audit(
+        session,
+        actor=scope.actor,
+        action="upload.large",
+        round_id=scope.round_id,
+        now=now,
+        rows=rows,
+        usual_rows=usual,
+    )
+    return (
+        f"this list holds {rows} rows, more than {LARGE_UPLOAD_FACTOR} times the usual "
+        f"{usual}; the coordinator has been notified"
+    )
 
 
 def fix_parameters(session: Session, scope: AgencyScope, header: HashedFileHeader) -> None:
@@ -127,6 +178,7 @@ def replace_upload(
     The header is checked first (:func:`check_upload`); the caller validates the columns. The
     previous upload's parsed copy is removed from the cache.
     """
+    lock_round(session, scope.round_id)  # before the checks: see a match that just finished
     check_upload(session, scope, header)
     previous = session.scalars(
         select(Upload.cache_key).where(Upload.agency_id == scope.agency_id)

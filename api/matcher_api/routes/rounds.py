@@ -17,6 +17,7 @@ from matcher_api.deps import (
     SettingsDep,
 )
 from matcher_api.errors import NotFoundError, UnprocessableError
+from matcher_api.faults import crash_point
 from matcher_api.schemas import (
     AgencyLabel,
     JobPublic,
@@ -58,6 +59,8 @@ def create_round(
         retention_days=retention,
         agencies=body.agencies,
         now=now,
+        max_list_rows=body.max_list_rows,
+        window_dates_required=body.window_dates_required,
     )
     public = views.round_public(session, row, settings.small_count_threshold)
     session.commit()
@@ -87,6 +90,7 @@ def purge_round(round_row: CoordinatorRound, session: SessionDep, now: NowDep) -
         session, round_row.id, actor=db.COORDINATOR, action="round.purge", now=now
     )
     session.commit()
+    crash_point("purge.after_commit")
     return PurgePublic(round_ids=[round_row.id], deleted_rows=deleted)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import date
 from typing import Annotated
 
+import polars as pl
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -15,6 +18,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from matcher.errors import MatcherError
+from matcher.linkage.cases import in_window
 from matcher.steward.hashed_file import check_frame, decode_hashed, read_header
 from matcher_api import db, views
 from matcher_api.admission import UploadLimits, check_footer, check_lengths, release_memory
@@ -36,9 +40,13 @@ from matcher_api.errors import (
     ServiceUnavailableError,
     UnprocessableError,
 )
+from matcher_api.faults import crash_point
+from matcher_api.footer_probe import probe_footer
 from matcher_api.schemas import UploadPublic
 
 router = APIRouter(prefix="/rounds/{round_id}/upload", tags=["uploads"])
+logger = logging.getLogger("matcher_api.uploads")
+Window = tuple[date | None, date | None]
 BODY_PAUSE_SECONDS = 30.0  # callers that do not pass the service's setting
 
 UPLOAD_BODY = {
@@ -108,18 +116,38 @@ async def file_part(request: Request, body: bytes) -> bytes:
 _VALIDATORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="validate")
 
 
+def check_window_dates(frame: pl.DataFrame, window: Window | None) -> None:
+    """Refuse rows whose signal date is missing or outside the round's window, when the round
+    requires it (422 ``signal_window``; the message gives a count, never a date of a row)."""
+    if window is None:
+        return
+    outside = frame.select((~in_window(*window)).sum()).item()
+    if outside:
+        raise UnprocessableError(
+            f"{outside} rows have no signal date or one outside the round's window, and this "
+            "round requires every row inside it; leave those rows out and hash again",
+            reason="signal_window",
+        )
+
+
 def validate_and_cache(
-    cache: UploadCache, content: bytes, key: str, timings: dict[str, float]
+    cache: UploadCache,
+    content: bytes,
+    key: str,
+    timings: dict[str, float],
+    window: Window | None = None,
 ) -> bool:
-    """Decode and check a hashed file's columns, then keep the checked frame in the upload
-    cache; True if it was cached. Raises HashedFileError (or UnprocessableError) for a bad file,
-    before anything is cached. One thread does all of it, one step after the other."""
+    """Decode and check a hashed file's columns (and its signal dates against ``window`` when
+    the round requires it), then keep the checked frame in the upload cache; True if it was
+    cached. Raises HashedFileError (or UnprocessableError) for a bad file, before anything is
+    cached. One thread does all of it, one step after the other."""
     started = time.perf_counter()
     header, frame = decode_hashed(content)
     decoded = time.perf_counter()
     timings["decode"] = decoded - started
     check_lengths(frame)
     check_frame(header, frame)
+    check_window_dates(frame, window)
     checked = time.perf_counter()
     timings["validate"] = checked - started
     cached = cache.write(key, frame)
@@ -159,15 +187,21 @@ def store_upload(
     limits = limits or upload_limits(services, allow_empty=False)
     try:
         header = read_header(content)
+        probe_footer(content)  # a footer that would end this process ends a helper instead
         check_footer(content, header, limits)
     except BaseException:
         release_memory()
         raise
     key = new_key()
-    validation = _VALIDATORS.submit(validate_and_cache, services.cache, content, key, timings)
+    with db.transaction(services.factory) as session:
+        window = db.required_window(session, scope.round_id)
+    validation = _VALIDATORS.submit(
+        validate_and_cache, services.cache, content, key, timings, window
+    )
     try:
         with db.transaction(services.factory) as session:
             try:
+                warning = db.unusual_size(session, scope, header.row_count, now=services.clock())
                 row = db.replace_upload(
                     session, scope, header, content, now=services.clock(), cache_key=key
                 )
@@ -185,6 +219,8 @@ def store_upload(
                     "the upload took longer than the service's time limit; nothing was stored",
                     reason="timeout",
                 )
+            crash_point("upload.before_commit")
+        crash_point("upload.after_commit")
     except BaseException:
         wait([validation])
         services.cache.remove([key])
@@ -193,7 +229,7 @@ def store_upload(
     timings["commit"] = time.perf_counter() - committing
     timings["total"] = time.perf_counter() - started
     info = db.UploadInfo(scope.label, row.row_count, row.size_bytes, row.key_check, row.uploaded_at)
-    return views.upload_public(info)
+    return views.upload_public(info).model_copy(update={"warning": warning})
 
 
 async def store_received(
@@ -230,8 +266,13 @@ async def store_received(
 def _audit_refusal(
     services: Services, agency: db.AgencyScope, exc: ApiError | MatcherError
 ) -> None:
-    """Record that an agency's file was refused, with the reason code and status only."""
+    """Record that an agency's file was refused, with the reason code and status only, in the
+    audit log and as one line of the service's log (never a trace: the client got a 4xx)."""
     reason = getattr(exc, "reason", None) or type(exc).__name__
+    logger.warning(
+        "upload refused: round %s, agency %s: %s (%d)",
+        agency.round_id, agency.label, reason, exc.status_code,
+    )  # fmt: skip
     with db.transaction(services.factory) as session:
         db.record_audit(
             session, actor=agency.actor, action="upload.refused", round_id=agency.round_id,

@@ -100,6 +100,17 @@ def create(
         "agency uploads an outcome list hashed with --outcomes).",
     ),
     retention_days: int | None = typer.Option(None, "--retention-days", help="Days to keep."),
+    max_list_rows: int | None = typer.Option(
+        None,
+        "--max-list-rows",
+        help="Most rows one agency's list may hold: bounds what an agency uploading its whole "
+        "roster learns of the other lists (docs/privacy-attacks.md).",
+    ),
+    window_dates_required: bool = typer.Option(
+        False,
+        "--window-dates-required",
+        help="Refuse a list with a row whose signal date is missing or outside the window.",
+    ),
     tokens_out: Path | None = typer.Option(
         None, "--tokens-out", help="Also write the agency tokens to this new file (mode 600)."
     ),
@@ -122,6 +133,10 @@ def create(
             body["id"] = round_id
         if retention_days:
             body["retention_days"] = retention_days
+        if max_list_rows is not None:
+            body["max_list_rows"] = max_list_rows
+        if window_dates_required:
+            body["window_dates_required"] = True
         if tokens_out is not None and tokens_out.exists():
             raise OutputExistsError("the tokens file exists already", file=tokens_out)
         with _client(server, token) as client:

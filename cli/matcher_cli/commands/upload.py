@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from matcher_cli.console import console, reported_errors
+from matcher_cli.console import console, err_console, reported_errors
 
 
 def upload_command(
@@ -29,6 +30,8 @@ def upload_command(
             f"uploaded {stored['row_count']} records for agency {header.agency} "
             f"to round {round_id} (key check {stored['key_check']})"
         )
+        if stored.get("warning"):
+            err_console.print(f"[yellow]warning:[/] {escape(stored['warning'])}")
 
 
 def register(app: typer.Typer) -> None:

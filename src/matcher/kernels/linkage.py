@@ -7,8 +7,9 @@ compares the two with hypothesis. Bit matrices are ``uint64[n, words]`` (a packe
 encoding per row); record indices are ``int64``; tokens are ``uint64``.
 
 Union-find state is three arrays indexed by record: ``parent`` (roots point to themselves),
-``ctoken`` and ``chas`` (the identity-number token of the component rooted there, and whether
-it has one). A union that would put two different identity tokens in one component is refused.
+``ctoken`` and ``chas`` (``[n, slots]``: per kind of identity number, the token of the component
+rooted there and whether it has one). A union that would put two different identity tokens of
+one kind in one component is refused.
 """
 
 from __future__ import annotations
@@ -243,19 +244,26 @@ def _find(parent: np.ndarray, x: int) -> int:
 
 @numba.njit(inline="always", **JIT)
 def _union(parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray, a: int, b: int) -> int:
-    """Join the components of ``a`` and ``b``: 0 already one, 1 joined, 2 refused (id conflict)."""
+    """Join the components of ``a`` and ``b``: 0 already one, 1 joined, 2 refused (id conflict).
+
+    ``ctoken``/``chas`` are ``[n, slots]``: one identity token per kind of number (personnummer,
+    samordningsnummer); two components conflict when they hold different tokens in one slot.
+    """
     ra = _find(parent, a)
     rb = _find(parent, b)
     if ra == rb:
         return 0
-    if chas[ra] and chas[rb] and ctoken[ra] != ctoken[rb]:
-        return 2
+    slots = ctoken.shape[1]
+    for k in range(slots):
+        if chas[ra, k] and chas[rb, k] and ctoken[ra, k] != ctoken[rb, k]:
+            return 2
     if rb < ra:
         ra, rb = rb, ra
     parent[rb] = ra
-    if chas[rb] and not chas[ra]:
-        chas[ra] = True
-        ctoken[ra] = ctoken[rb]
+    for k in range(slots):
+        if chas[rb, k] and not chas[ra, k]:
+            chas[ra, k] = True
+            ctoken[ra, k] = ctoken[rb, k]
     return 1
 
 

@@ -65,13 +65,15 @@ def _union(parent: np.ndarray, ctoken: np.ndarray, chas: np.ndarray, a: int, b: 
     ra, rb = _find(parent, a), _find(parent, b)
     if ra == rb:
         return 0
-    if chas[ra] and chas[rb] and ctoken[ra] != ctoken[rb]:
+    slots = range(ctoken.shape[1])
+    if any(chas[ra, k] and chas[rb, k] and ctoken[ra, k] != ctoken[rb, k] for k in slots):
         return 2
     ra, rb = min(ra, rb), max(ra, rb)
     parent[rb] = ra
-    if chas[rb] and not chas[ra]:
-        chas[ra] = True
-        ctoken[ra] = ctoken[rb]
+    for k in slots:
+        if chas[rb, k] and not chas[ra, k]:
+            chas[ra, k] = True
+            ctoken[ra, k] = ctoken[rb, k]
     return 1
 
 

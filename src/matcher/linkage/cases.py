@@ -15,6 +15,7 @@ same input gives the same ids whatever the order of its files and rows, in any v
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -29,7 +30,13 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "ref": pl.Utf8(),
     "signal": pl.Utf8(),
     "signal_date": pl.Date(),
+    "strength": pl.Utf8(),
 }
+#: How strongly a case's records are one child, coarsest first (never a score): one identity
+#: number; identity numbers and exact names with the birth date; a probable link the meeting
+#: should confirm in person. Indexed by ``linkage.cluster_strength``'s codes.
+STRENGTH_NAMES: tuple[str, ...] = ("identity number", "names and birth date", "probable")
+CaseStrength = Literal["identity number", "names and birth date", "probable"]
 
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Utf8(),
@@ -115,8 +122,10 @@ def cases_from_sorted(
     ids = pl.select(
         case_id=pl.format("C-{}", pl.int_range(1, order.size + 1).cast(pl.Utf8).str.zfill(width))
     ).to_series()
+    if "strength" not in records.columns:
+        records = records.with_columns(strength=pl.lit(None, pl.Utf8))
     return (
-        records.select("agency", "ref", "signal", "signal_date")[rows]
+        records.select("agency", "ref", "signal", "signal_date", "strength")[rows]
         .with_columns(ids.gather(row_number[rows]))
         .select(list(CASE_SCHEMA))
         .cast(CASE_SCHEMA)

@@ -37,17 +37,32 @@ class UnionCounts:
 class Components:
     """Union-find over records that enforces the identity-number rule (see module docstring)."""
 
-    def __init__(self, id_tokens: np.ndarray, id_valid: np.ndarray) -> None:
+    def __init__(
+        self, id_tokens: np.ndarray, id_valid: np.ndarray, id_kinds: np.ndarray | None = None
+    ) -> None:
+        """``id_kinds`` (1 personnummer, 2 samordningsnummer) lets a child hold one number of
+        each kind; without it every number is of one kind."""
         if id_tokens.dtype != np.uint64 or id_valid.dtype != np.bool_:
             raise LinkageError("id tokens must be uint64 with a bool validity mask", reason="dtype")
         if id_tokens.ndim != 1 or id_tokens.shape != id_valid.shape:
             raise LinkageError(
                 "id tokens and validity mask must be 1-D of one length", reason="shape"
             )
+        if id_kinds is not None and id_kinds.shape != id_tokens.shape:
+            raise LinkageError("one identity-number kind per record", reason="shape")
         self.size = int(id_tokens.size)
         self._parent = np.arange(self.size, dtype=np.int64)
-        self._ctoken = np.where(id_valid, id_tokens, np.uint64(0)).astype(np.uint64)
-        self._chas = id_valid.copy()
+        slot = (
+            np.zeros(self.size, np.int64) if id_kinds is None else (id_kinds == 2).astype(np.int64)
+        )
+        tokens = np.where(id_valid, id_tokens, np.uint64(0)).astype(np.uint64)
+        self._ctoken = np.zeros((self.size, 2), np.uint64)
+        self._chas = np.zeros((self.size, 2), np.bool_)
+        records = np.arange(self.size)
+        self._ctoken[records, slot] = tokens
+        self._chas[records, slot] = id_valid
+        self._token0 = tokens
+        self._has0 = id_valid & (slot == 0)
 
     def _check_records(self, *arrays: np.ndarray) -> None:
         for arr in arrays:
@@ -82,9 +97,15 @@ class Components:
         return _kernels.find_roots(self._parent)
 
     def component_tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per record: its component root, the component's identity token and whether it has one."""
+        """Per record: its component root, the component's personnummer token and whether it has
+        one (two components with different ones can never join)."""
         roots = self.roots()
-        return roots, self._ctoken[roots], self._chas[roots]
+        return roots, self._ctoken[roots, 0], self._chas[roots, 0]
+
+    def record_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per record its own identity token and whether it is a personnummer (two records with
+        different personnummer can never join)."""
+        return self._token0, self._has0
 
     def labels(self) -> np.ndarray:
         """Dense cluster labels ``0..c-1``, numbered by each cluster's first record."""

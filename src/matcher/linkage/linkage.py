@@ -26,14 +26,35 @@ from matcher.errors import ConfigError, LinkageError
 from matcher.kernels import linkage as _kernels
 from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
 from matcher.linkage.budget import MemoryBudget, plan_chunk
-from matcher.linkage.cases import cases_from_sorted, check_window, summarise_cases
+from matcher.linkage.cases import (
+    STRENGTH_NAMES,
+    cases_from_sorted,
+    check_window,
+    summarise_cases,
+)
 from matcher.linkage.clustering import Components
+from matcher.linkage.comparison import (
+    FieldArrays,
+    pattern_counts,
+    random_pair_counts,
+    scored_pairs,
+)
 from matcher.linkage.matches import PAIR_BYTES, MatchSet
-from matcher.steward.hashed_file import HASHED_SCHEMA, HashedFile, check_compatible
+from matcher.linkage.model import MatchModel, fit_model, levels_of
+from matcher.steward.hashed_file import HashedFile, check_compatible, hashed_columns
 
 #: Dice at or above which two encodings link; bench_quality sweep (tokens v2): precision at 0.9
 #: holds with scale (0.9994/0.9984/0.9982 at 20k/100k/200k children), at 0.8 it falls below 0.99.
 DEFAULT_THRESHOLD = 0.9
+#: Match probability at or above which the comparison model links a candidate pair. On the tuning
+#: data (synth default profile, FEBRL1) precision stays >= 0.995 from 0.3 up; 0.8 keeps a margin
+#: for lists unlike them. Held out (FEBRL2, FEBRL3, the harsh synth profile) it holds there too,
+#: where 0.5 does not (harsh: 0.985). Figures: README, bench_quality.py.
+DEFAULT_MATCH_PROBABILITY = 0.8
+#: A candidate pair needs this much agreeing evidence (`kernels.comparison.evidence_points`).
+MIN_EVIDENCE_POINTS = 3
+#: Random pairs compared to start the model's non-match frequencies.
+RANDOM_PAIRS = 200_000
 #: Pairs buffered per call of the block kernel (``PAIR_BYTES`` each), when the budget allows.
 CHUNK_PAIRS = 1 << 22
 #: Share of the memory budget for the block kernel's pair buffers (the rest: the matches kept).
@@ -242,6 +263,9 @@ class ArrayLinkage:
     labels: np.ndarray
     links: dict[str, int]
     timings: dict[str, float]
+    model: MatchModel | None = None
+    strength: np.ndarray | None = None
+    """Per record, its cluster's `CaseStrength` level (0, 1, 2: see `cluster_strength`)."""
 
 
 def _check_threshold(threshold: float) -> float:
@@ -256,10 +280,13 @@ def link_arrays(
     threshold: float = DEFAULT_THRESHOLD,
     blocking: BlockingParams | None = None,
     fuzzy: bool = True,
+    fields: FieldArrays | None = None,
+    match_probability: float = DEFAULT_MATCH_PROBABILITY,
     on_stage: StageCallback | None = None,
     budget: MemoryBudget | None = None,
 ) -> ArrayLinkage:
-    """Link records given as arrays: identity links, then name links, then fuzzy links.
+    """Link records given as arrays: identity links, then name links, then fuzzy links, then
+    (given the field-level evidence) links by the comparison model's match probability.
 
     ``budget`` bounds the fuzzy pass's working memory (default: from the environment).
 
@@ -276,11 +303,13 @@ def link_arrays(
 
     stage("identity links")
     t = perf_counter()
-    components = Components(arrays.id_tokens, arrays.id_valid)
+    kinds = fields.kinds if fields is not None else None
+    components = Components(arrays.id_tokens, arrays.id_valid, kinds)
     owners = np.flatnonzero(arrays.id_valid).astype(np.int64)
     done = components.link_tokens(arrays.id_tokens[owners], owners)
     links["id"] = done.made
     timings["id_links_s"] = perf_counter() - t
+    by_identity = components.roots().copy()
 
     stage("name links")
     t = perf_counter()
@@ -288,8 +317,10 @@ def link_arrays(
     done = components.link_tokens(arrays.name_tokens, owners)
     links["name"], links["name_refused"] = done.made, done.refused
     timings["name_links_s"] = perf_counter() - t
+    by_names = components.roots().copy()
 
     links.update(fuzzy_compared=0, fuzzy_matched=0, fuzzy=0, fuzzy_refused=0, blocks=0)
+    model: MatchModel | None = None
     if fuzzy and arrays.bloom_valid.any():
         stage("blocking")
         t = perf_counter()
@@ -308,24 +339,111 @@ def link_arrays(
         )
         timings["blocking_s"] = perf_counter() - t
 
-        stage("fuzzy comparisons")
-        t = perf_counter()
-        group, gtoken, ghas = components.component_tokens()
-        matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas, budget)
-        links["fuzzy_compared"] = matches.compared
-        links["fuzzy_matched"] = int(matches.left.size)
-        timings["fuzzy_compare_s"] = perf_counter() - t
+        if fields is None or not fields.covers(arrays.bloom_valid):
+            # records encoded for Dice but without field-level evidence (hand-built arrays,
+            # benchmarks): the record-level Dice pass links them
+            stage("fuzzy comparisons")
+            t = perf_counter()
+            group, gtoken, ghas = components.component_tokens()
+            matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas, budget)
+            links["fuzzy_compared"] = matches.compared
+            links["fuzzy_matched"] = int(matches.left.size)
+            timings["fuzzy_compare_s"] = perf_counter() - t
 
-        stage("fuzzy links")
-        t = perf_counter()
-        done = components.link_pairs(matches.left, matches.right)
-        links["fuzzy"], links["fuzzy_refused"] = done.made, done.refused
-        timings["fuzzy_links_s"] = perf_counter() - t
+            stage("fuzzy links")
+            t = perf_counter()
+            done = components.link_pairs(matches.left, matches.right)
+            links["fuzzy"], links["fuzzy_refused"] = done.made, done.refused
+            timings["fuzzy_links_s"] = perf_counter() - t
+
+        if fields is not None:
+            model, by_names = _scored_links(
+                blocks, fields, components, match_probability, stage, links, timings
+            )
 
     t = perf_counter()
     labels = components.labels()
+    strength = cluster_strength(labels, by_identity, by_names)
     timings["labels_s"] = perf_counter() - t
-    return ArrayLinkage(labels=labels, links=links, timings=timings)
+    return ArrayLinkage(labels=labels, links=links, timings=timings, model=model, strength=strength)
+
+
+def cluster_strength(
+    labels: np.ndarray, by_identity: np.ndarray, by_names: np.ndarray
+) -> np.ndarray:
+    """Per record, how strongly its cluster holds together (`CaseStrength` codes): 0 when its
+    records are one through identity numbers alone, 1 when through identity numbers and exact
+    names with the birth date, 2 when a probable link (the comparison model) was needed.
+    ``by_*`` are the union-find roots after those stages."""
+    strength = np.zeros(labels.size, np.uint8)
+    for level, roots in ((1, by_identity), (2, by_names)):
+        pairs = np.unique(labels.astype(np.int64) * (labels.size + 1) + roots)
+        parts = np.bincount(pairs // (labels.size + 1), minlength=int(labels.max(initial=-1)) + 1)
+        split = parts[labels] > 1  # the cluster spans several components of that stage
+        strength[split] = np.maximum(strength[split], level)
+    return strength
+
+
+def _scored_links(
+    blocks: Blocks,
+    fields: FieldArrays,
+    components: Components,
+    match_probability: float,
+    stage: StageCallback,
+    links: dict[str, int],
+    timings: dict[str, float],
+) -> tuple[MatchModel, np.ndarray]:
+    """Fit the match model on the pattern counts of every candidate pair in the blocks (linked
+    ones too: the model must see the easy matches to learn what a match looks like), then score
+    the pairs not yet joined in a second pass and link those whose match probability reaches
+    ``match_probability``, most probable first. Returns the model and the union-find roots
+    after the sure links (birth date and both names agree), before the probable ones."""
+    stage("scored comparisons")
+    t = perf_counter()
+    if fields.size != components.size:
+        raise LinkageError("field arrays and records differ in length", reason="shape")
+    ids, has_id = components.record_tokens()
+    counts, compared = pattern_counts(blocks, fields, ids, has_id, MIN_EVIDENCE_POINTS)
+    random_counts = random_pair_counts(fields, RANDOM_PAIRS, seed=0x5EED)
+    model = fit_model(counts, random_counts, fields.size * (fields.size - 1) // 2)
+    links["scored_fit_compared"] = compared
+    links["scored_candidates"] = int(counts.sum())
+    timings["scored_fit_s"] = perf_counter() - t
+
+    stage("scored links")
+    t = perf_counter()
+    bar = float(np.log2(match_probability / (1.0 - match_probability)))
+    group, gtoken, ghas = components.component_tokens()
+    pairs = scored_pairs(
+        blocks,
+        fields,
+        group,
+        gtoken,
+        ghas,
+        MIN_EVIDENCE_POINTS,
+        model.pattern_table(fields.size),
+        model.tf_constants(int(fields.given_words.size), int(fields.surname_words.size)),
+        bar,
+    )
+    # sure links (birth date and both names agree) before probable ones, each strongest
+    # first; ties in record order, so the result does not depend on input order
+    levels = levels_of(pairs.codes)
+    sure = (levels[:, 1] == 1) & (levels[:, 2] <= 2) & (levels[:, 3] <= 2) & (levels[:, 2] >= 1)
+    sure &= levels[:, 3] >= 1
+    order = np.lexsort((pairs.right, pairs.left, -pairs.weight, ~sure))
+    n_sure = int(sure.sum())
+    made = refused = 0
+    by_names = np.zeros(0, np.int64)
+    for part in (order[:n_sure], order[n_sure:]):
+        done = components.link_pairs(pairs.left[part], pairs.right[part])
+        made, refused = made + done.made, refused + done.refused
+        if not by_names.size:
+            by_names = components.roots().copy()
+    links["scored_compared"] = pairs.compared
+    links["scored_matched"] = int(order.size)
+    links["scored"], links["scored_refused"] = made, refused
+    timings["scored_links_s"] = perf_counter() - t
+    return model, by_names
 
 
 _WARMED: list[float] = []
@@ -403,6 +521,7 @@ def link(
     window_from: date | None = None,
     window_to: date | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    match_probability: float = DEFAULT_MATCH_PROBABILITY,
     blocking: BlockingParams | None = None,
     on_stage: StageCallback | None = None,
 ) -> LinkageResult:
@@ -422,8 +541,8 @@ def link(
 
     stage("reading")
     t = perf_counter()
-    columns = list(HASHED_SCHEMA)
-    frame = pl.concat([f.frame.select(columns) for f in files], how="vertical").sort(
+    # files built in memory may lack the field-level columns: as records without that evidence
+    frame = pl.concat([hashed_columns(f.frame) for f in files], how="vertical").sort(
         ["agency", "ref"]
     )
     repeated = (pl.col("agency") == pl.col("agency").shift()) & (
@@ -436,14 +555,24 @@ def link(
             reason="duplicate",
         )
     arrays = LinkageArrays.from_frame(frame, files[0].header.encoding.bits)
+    fields = FieldArrays.from_frame(frame)
     prepare_s = perf_counter() - t
 
-    result = link_arrays(arrays, threshold=threshold, blocking=blocking, on_stage=stage)
+    result = link_arrays(
+        arrays,
+        threshold=threshold,
+        blocking=blocking,
+        fields=fields,
+        match_probability=match_probability,
+        on_stage=stage,
+    )
 
     stage("cases")
     t = perf_counter()
+    strength = result.strength if result.strength is not None else np.zeros(frame.height)
     records = frame.select("agency", "ref", "signal", "signal_date").with_columns(
-        cluster_id=pl.Series(result.labels, dtype=pl.Int64)
+        cluster_id=pl.Series(result.labels, dtype=pl.Int64),
+        strength=pl.Series(STRENGTH_NAMES, dtype=pl.Utf8).gather(strength.astype(np.int64)),
     )
     cases = cases_from_sorted(records, k=k, window_from=window_from, window_to=window_to)
     n_cases = int(cast(int, cases["case_id"].rle_id().max())) + 1 if cases.height else 0

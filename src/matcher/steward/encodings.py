@@ -63,7 +63,7 @@ __all__ = [
 FIELDS: tuple[str, ...] = ("given", "surname", "birth_date")
 SCHEME = "keyed-random-hash-v1"
 _HARDENING = {"salt", "diffusion"}
-_SALTS = {"birth_year", "none"}
+_SALTS = {"birth_year", "none", "other_name"}
 _PAD = 0x110001  # beyond the last Unicode code point: the q-gram padding symbol
 _MAX_K = 64
 #: Largest table of per-(salt, q-gram) bit masks before a chunk is split in two.
@@ -132,14 +132,15 @@ def check_params(params: EncodingParams) -> None:
 class BloomEncoder:
     """Encodes chunks of normalised records into hardened Bloom filters under one round's keys."""
 
-    def __init__(self, keys: RoundKeys, params: EncodingParams) -> None:
+    def __init__(self, keys: RoundKeys, params: EncodingParams, *, key_prefix: str = "bf") -> None:
+        """``key_prefix`` names the sub-keys (``<prefix>/<field>``): each use has its own keys."""
         check_params(params)
         self.params = params
         self._k = np.array([params.hashes_per_field.get(f, 0) for f in FIELDS], np.int64)
         self._field_keys = np.array(
-            [keys.sip_key(f"bf/{f}") for f in FIELDS], dtype=np.uint64
+            [keys.sip_key(f"{key_prefix}/{f}") for f in FIELDS], dtype=np.uint64
         ).reshape(len(FIELDS), 2)
-        self._offsets = self._diffusion_offsets(keys.subkey("bf/diffusion"))
+        self._offsets = self._diffusion_offsets(keys.subkey(f"{key_prefix}/diffusion"))
         self._last_names: tuple[pl.Series, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _diffusion_offsets(self, key: bytes) -> np.ndarray:
@@ -155,12 +156,20 @@ class BloomEncoder:
                 chosen.append(value)
         return np.array(chosen, dtype=np.int64)
 
-    def encode(self, names: NameColumns, dates: np.ndarray) -> pl.Series:
+    def encode(
+        self, names: NameColumns, dates: np.ndarray, record_salts: np.ndarray | None = None
+    ) -> pl.Series:
         """The ``bloom`` column (Binary, ``bits / 8`` bytes, null for a record with nothing to
         encode) for records with folded ``names`` and packed birth ``dates`` (tokens.date_words).
+        With salt ``other_name`` each record's salt is given in ``record_salts`` (a few hundred
+        distinct values at most: the mask table grows with them).
         """
         n = len(dates)
-        bits = self._encode_bits(names, dates, 0, n)
+        if (self.params.salt == "other_name") != (record_salts is not None):
+            raise ConfigError(
+                "record salts go with salt other_name, and only with it", reason="salt"
+            )
+        bits = self._encode_bits(names, dates, 0, n, record_salts)
         has = (np.diff(names.given_off) > 0) & (self._k[0] > 0)
         has |= (np.diff(names.part_off) > 0) & (self._k[1] > 0)
         has |= (dates != 0) & (self._k[2] > 0)
@@ -187,7 +196,14 @@ class BloomEncoder:
         self._last_names = (names, grams)
         return grams
 
-    def _encode_bits(self, names: NameColumns, dates: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    def _encode_bits(
+        self,
+        names: NameColumns,
+        dates: np.ndarray,
+        lo: int,
+        hi: int,
+        record_salts: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Diffused filters of records ``lo:hi`` (``uint64[n, bits // 64]``); halved if big."""
         n = hi - lo
         n_names = len(names.names)
@@ -256,16 +272,23 @@ class BloomEncoder:
         if k_date:
             d_rec = recs[dc > 0]
             rec_item[rec_off[d_rec] + gc[d_rec] + pc[d_rec]] = 2 * n_names + date_item[d_rec]
-        # salts: birth year (0 for none), or none at all
+        # salts: birth year (0 for none), the caller's per-record salts, or none at all
         if "salt" not in self.params.hardening or self.params.salt == "none":
             salts, rec_salt = np.zeros(1, np.uint64), np.zeros(n, np.int64)
+        elif self.params.salt == "other_name" and record_salts is not None:
+            # per call, never on the encoder: chunks are encoded side by side on threads
+            salts, inverse = np.unique(record_salts[lo:hi], return_inverse=True)
+            rec_salt = inverse.reshape(-1).astype(np.int64)
         else:
             salts = np.concatenate([[0], year_list]).astype(np.uint64)
             rec_salt = year_idx + 1
         if len(salts) * len(vocab_w0) * self.params.bits // 8 > _MAX_MASK_BYTES and n > 1:
             mid = (lo + hi) // 2
             return np.vstack(
-                [self._encode_bits(names, dates, lo, mid), self._encode_bits(names, dates, mid, hi)]
+                [
+                    self._encode_bits(names, dates, lo, mid, record_salts),
+                    self._encode_bits(names, dates, mid, hi, record_salts),
+                ]
             )
         taps = self._offsets if "diffusion" in self.params.hardening else np.zeros(0, np.int64)
         words = self.params.bits // 64

@@ -30,6 +30,7 @@ from matcher._numba_config import sequential_kernels
 from matcher.errors import ConfigError, InputFileError, OutputExistsError
 from matcher.steward.encodings import BloomEncoder
 from matcher.steward.exports import read_export
+from matcher.steward.fields import FieldEncoder
 from matcher.steward.hashed_file import (
     HASHED_SCHEMA,
     EncodingParams,
@@ -46,6 +47,7 @@ from matcher.steward.tokens import (
     NameWords,
     compute_tokens,
     date_words,
+    identity_numbers,
     name_columns,
 )
 
@@ -54,6 +56,7 @@ __all__ = [
     "RECORD_SCHEMA",
     "HashSummary",
     "Progress",
+    "file_order",
     "hash_export",
     "hash_records",
     "hash_runs",
@@ -103,6 +106,13 @@ def new_refs(n: int) -> pl.Series:
             break
     arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(REF_BYTES), n, [None, pa.py_buffer(raw)])
     return pl.Series("ref", arr.cast(pa.large_binary()), dtype=pl.Binary).bin.encode("hex")
+
+
+def file_order(run: pl.DataFrame) -> pl.DataFrame:
+    """A run's rows in the order the hashed file holds them: by their random ref, so the
+    export's row order cannot link one round's file to the next (issue 12, attack 6); the local
+    map, not the row order, joins refs to records."""
+    return run.sort("ref")
 
 
 def _check_records(records: pl.DataFrame) -> pl.DataFrame:
@@ -190,6 +200,7 @@ def hash_runs(
         list_kind=list_kind,
     )
     encoder = BloomEncoder(keys, params)
+    fields = FieldEncoder(keys)
     words = NameWords(keys)
     run_refs = new_refs(records.height) if refs is None else refs
     if run_refs.len() != records.height:
@@ -200,6 +211,9 @@ def hash_runs(
         end = start + chunk.height
         names, dates = all_names.rows(start, end), all_dates[start:end]
         tokens = compute_tokens(chunk, keys, names=names, words=words, dates=dates)
+        tokens = tokens.with_columns(
+            pl.concat_list("block_tokens", fields.sound_blocks(names)).alias("block_tokens")
+        )
         return pl.DataFrame(
             [
                 run_refs.slice(start, chunk.height),
@@ -208,6 +222,7 @@ def hash_runs(
                 chunk["signal_date"],
                 *tokens.get_columns(),
                 encoder.encode(names, dates),
+                *fields.encode(names, dates, identity_numbers(chunk)[1]).get_columns(),
             ]
         )
 
@@ -364,7 +379,7 @@ def hash_export(
             writer = HashedFileWriter(outputs["hashed"], header, overwrite=overwrite)
             with writer:
                 for run in runs:
-                    writer.write(run)
+                    writer.write(file_order(run))
                     with_id += int(run["id_token"].is_not_null().sum())
                 staged = side.result()  # before the hashed file is renamed into place
         except BaseException:

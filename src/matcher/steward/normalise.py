@@ -83,7 +83,7 @@ class NormalisedExport:
 
 
 def _reject_frame(
-    frame: pl.DataFrame, reason_col: str, column: str, action: pl.Expr, source: str
+    frame: pl.DataFrame, reason_col: str, column: str | None, action: pl.Expr, source: str
 ) -> pl.DataFrame:
     """Rejects rows for every non-null reason in ``reason_col``."""
     return (
@@ -309,11 +309,17 @@ def normalise_export(
             frame, "_mismatch", col_name("birth_date"), pl.lit(Action.WARNING.value), source
         )
     )
-    has_name = (pl.col("given_names").list.len() > 0) | (pl.col("surnames").list.len() > 0)
-    linkable = pl.col("pnr").is_not_null() | (has_name & pl.col("birth_date").is_not_null())
+    given_known = pl.col("given_names").list.len() > 0
+    surname_known = pl.col("surnames").list.len() > 0
+    dated = pl.col("pnr").is_not_null() | pl.col("birth_date").is_not_null()
+    # a full name alone is kept: the comparison model links it only on strong name evidence
+    name_only = ~dated & given_known & surname_known
+    linkable = pl.col("pnr").is_not_null() | ((given_known | surname_known) & dated) | name_only
     frame = frame.with_columns(
-        _unlinkable=pl.when(~linkable).then(pl.lit(Reason.NO_LINKABLE_FIELDS.value))
+        _unlinkable=pl.when(~linkable).then(pl.lit(Reason.NO_LINKABLE_FIELDS.value)),
+        _name_only=pl.when(name_only).then(pl.lit(Reason.NAME_ONLY.value)),
     )
+    rejects.append(_reject_frame(frame, "_name_only", None, pl.lit(Action.WARNING.value), source))
     row_rejects = (
         frame.lazy()
         .filter(pl.col("_unlinkable").is_not_null())

@@ -63,6 +63,7 @@ class Reason(StrEnum):
     RAGGED_ROW = "ragged_row"
     NUL_BYTES = "nul_bytes"
     NO_LINKABLE_FIELDS = "no_linkable_fields"
+    NAME_ONLY = "name_only"
 
 
 _EXPLANATIONS: dict[Reason, str] = {
@@ -91,7 +92,13 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.CELL_TOO_LONG: "the cell is longer than any real value of this field",
     Reason.RAGGED_ROW: "the row has more fields than the header, so its columns may be shifted",
     Reason.NUL_BYTES: "the row holds NUL bytes (a damaged or binary stretch in the file)",
-    Reason.NO_LINKABLE_FIELDS: "no valid identity number and not (a name and a birth date)",
+    Reason.NO_LINKABLE_FIELDS: (
+        "no valid identity number, and neither a name with a birth date nor a full name"
+    ),
+    Reason.NAME_ONLY: (
+        "kept with a full name only (no valid identity number, no birth date): it links only "
+        "where the names agree and are rare in the round"
+    ),
 }
 
 

@@ -76,11 +76,14 @@ __all__ = [
     "MAX_SURNAME_PARTS",
     "PREFIX_LENGTH",
     "TOKEN_KINDS",
+    "HmacKey",
     "NameColumns",
     "NameWords",
     "compute_tokens",
     "date_words",
+    "identity_numbers",
     "list_column",
+    "list_series",
     "name_columns",
 ]
 
@@ -164,7 +167,7 @@ def name_columns(records: pl.DataFrame) -> NameColumns:
     )
 
 
-class _HmacKey:
+class HmacKey:
     """One HMAC-SHA256 key, ready for the kernels (its ipad/opad chaining states)."""
 
     def __init__(self, key: bytes) -> None:
@@ -188,8 +191,8 @@ class NameWords:
     prefixes that only form blocks; one key per use."""
 
     def __init__(self, keys: RoundKeys) -> None:
-        self._name = _HmacKey(keys.subkey("words/name"))
-        self._surname = _HmacKey(keys.subkey("words/surname"))
+        self._name = HmacKey(keys.subkey("words/name"))
+        self._surname = HmacKey(keys.subkey("words/surname"))
         self._prefix = keys.sip_key("words/prefix")
         self._last: tuple[pl.Series, tuple[np.ndarray, np.ndarray]] | None = None
 
@@ -228,7 +231,7 @@ def date_words(dates: pl.Series) -> np.ndarray:
 
 
 def _strong_name_tokens(
-    key: _HmacKey,
+    key: HmacKey,
     dates: np.ndarray,
     names: NameColumns,
     word: np.ndarray,
@@ -248,10 +251,10 @@ def _strong_name_tokens(
         word[names.part_idx],
         full_word,
     )
-    return _list_series(np.diff(off), key.words(messages), "name_tokens")
+    return list_series(np.diff(off), key.words(messages), "name_tokens")
 
 
-def _list_series(counts: np.ndarray, flat: np.ndarray, name: str) -> pl.Series:
+def list_series(counts: np.ndarray, flat: np.ndarray, name: str) -> pl.Series:
     """A List(UInt64) series: record ``i`` holds the next ``counts[i]`` values of ``flat``."""
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -261,10 +264,11 @@ def _list_series(counts: np.ndarray, flat: np.ndarray, name: str) -> pl.Series:
 
 def list_column(matrix: np.ndarray, counts: np.ndarray, name: str) -> pl.Series:
     """A List(UInt64) column from the first ``counts[i]`` entries of each row of ``matrix``."""
-    return _list_series(counts, kernels.compact_rows(matrix, counts.astype(np.int64)), name)
+    return list_series(counts, kernels.compact_rows(matrix, counts.astype(np.int64)), name)
 
 
-def _identity_numbers(records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def identity_numbers(records: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's identity number as an integer and its kind (1 pnr, 2 snr; 0, 0 if none)."""
     numbers = records["pnr"].cast(pl.UInt64, strict=False)
     kinds = records["pnr_kind"].replace_strict(_KIND_CODES, default=0, return_dtype=pl.UInt8)
     kind_expr = pl.when(numbers.is_null()).then(0).otherwise(kinds.fill_null(0))
@@ -292,17 +296,17 @@ def compute_tokens(
     n = records.height
     dates = dates if dates is not None else date_words(records["birth_date"])
 
-    numbers, kinds = _identity_numbers(records)
+    numbers, kinds = identity_numbers(records)
     valid = kinds != 0
     messages = np.stack(
         [np.full(n, kernels.ID_TAG, np.uint64), kinds.astype(np.uint64), numbers], axis=1
     )[valid]
     ids = np.zeros(n, np.uint64)
-    ids[valid] = _HmacKey(keys.subkey("token/id")).words(messages)
+    ids[valid] = HmacKey(keys.subkey("token/id")).words(messages)
     id_col = pl.Series("id_token", ids).set(pl.Series(~valid), None)
 
     full_word = words.surname_words(names, word)
-    strong = _strong_name_tokens(_HmacKey(keys.subkey("token/name")), dates, names, word, full_word)
+    strong = _strong_name_tokens(HmacKey(keys.subkey("token/name")), dates, names, word, full_word)
     block_k0, block_k1 = keys.sip_key("token/block")
     block_out = np.zeros((n, kernels.MAX_BLOCK_TOKENS), np.uint64)
     parallel = use_parallel(n)

@@ -302,6 +302,32 @@ def test_hash_strings_is_fnv1a() -> None:
     assert got.tolist() == [0xCBF29CE484222325, 0xAF63DC4C8601EC8C]  # published test vectors
 
 
+@given(
+    bit_matrices(max_rows=30, words=2),
+    st.lists(st.integers(0, 12), min_size=1, max_size=5),
+    st.integers(0, 3),
+    st.integers(2, 12),
+    st.integers(0, 2**40),
+)
+def test_split_oversize_blocks(
+    bits: np.ndarray, cuts: list[int], passes: int, tile: int, seed: int
+) -> None:
+    """All oversize blocks in one call: the twin's result, and the blocks one by one joined."""
+    n = bits.shape[0]
+    owners = np.arange(n, dtype=np.int64)[::-1].copy()
+    bounds = np.unique(np.clip(np.array([0, *cuts, n], dtype=np.int64), 0, n))
+    blocks = np.flatnonzero(np.diff(bounds) > 0)[::-1].astype(np.int64)  # any order
+    got_m, got_s = K.split_oversize_blocks(owners, bounds, blocks, bits, 128, passes, tile, seed)
+    ref_m, ref_s = R.split_oversize_blocks(owners, bounds, blocks, bits, 128, passes, tile, seed)
+    assert got_m.tolist() == ref_m.tolist()
+    assert got_s.tolist() == ref_s.tolist()
+    parts = [
+        K.split_oversize(owners[bounds[b] : bounds[b + 1]], bits, 128, passes, tile, seed)
+        for b in blocks.tolist()
+    ]
+    assert got_m.tolist() == [r for m, _ in parts for r in m.tolist()]
+
+
 @given(token_owner_arrays(), st.data())
 def test_union_pairs_two_kinds_matches_reference(
     case: tuple[int, np.ndarray, np.ndarray], data: st.DataObject

@@ -20,6 +20,7 @@ from numba import prange, types
 from numba.extending import intrinsic
 
 from matcher._numba_config import JIT, JIT_PARALLEL
+from matcher.kernels.simd import LANES, _lanes_and_count, _lanes_get, _lanes_hits, _lanes_zero
 
 #: Returned by :func:`first_shared_block` when two records share no listed block.
 NO_SHARED_BLOCK = np.iinfo(np.int64).max
@@ -370,10 +371,13 @@ def block_pair_dice(
     from ``pair_offsets[b - b_lo]`` on, their number to ``out_found[b - b_lo]`` and the number
     of pairs it compared, ``m * (m - 1) / 2``, to ``out_compared``.
 
-    Each block copies its rows into a local word-major buffer, so for one record the AND
-    counts against all later records form a contiguous loop that LLVM vectorises (AVX-512
-    ``vpopcntq`` where the processor has it); a cheap float test then picks the few pairs
-    worth the exact Dice and the checks.
+    Each block copies its rows into panels of ``LANES`` records, word-major inside a panel
+    (``local[panel, word, lane]``, 1 KB per panel of 1024-bit rows: contiguous, so the loads
+    stay in L1 whatever the block size, with no 4 KB aliasing between words). For one record,
+    two panels of later records are compared per pass, each as one ``<8 x i64>`` value
+    (AVX-512 ``vpopcntq`` on a ``zmm`` register; each broadcast word of the record feeds both),
+    and the cheap float test runs on eight lanes in one vector compare; only lanes that pass
+    get the exact Dice and the checks.
     """
     words = bits.shape[1]
     low = threshold * (1.0 - 1e-9)  # never rejects a pair whose exact Dice reaches threshold
@@ -382,56 +386,84 @@ def block_pair_dice(
         s = starts[b]
         m = starts[b + 1] - s
         rec = members[s : s + m]
-        local = np.empty((words, m), np.uint64)
-        lcount = np.empty(m, np.int64)
+        panels = (m + LANES - 1) // LANES
+        local = np.zeros((panels, words, LANES), np.uint64)
+        lcount = np.zeros((panels, LANES), np.int64)
         learlier = np.empty(m, np.bool_)
         for x in range(m):
             r = rec[x]
             for k in range(words):
-                local[k, x] = bits[r, k]
-            lcount[x] = counts[r]
+                local[x // LANES, k, x % LANES] = bits[r, k]
+            lcount[x // LANES, x % LANES] = counts[r]
             # lists are ascending: the first is the record's smallest listed block
             learlier[x] = rec_offsets[r + 1] > rec_offsets[r] and rec_blocks[rec_offsets[r]] < b
-        acc = np.empty(m, np.int64)
         base = pair_offsets[bi]
         found = 0
         for x in range(m - 1):
-            inter = acc[x + 1 :]
-            inter[:] = 0
-            for k in range(words):
-                word = local[k, x]
-                row = local[k, x + 1 :]
-                for y in range(row.size):
-                    inter[y] = inter[y] + popcount64(word & row[y])
-            cx = lcount[x]
-            later = lcount[x + 1 :]
+            px = x // LANES
+            lx = x % LANES
+            cx = lcount[px, lx]
             p = rec[x]
-            for y in range(inter.size):
-                if 2.0 * inter[y] < low * (cx + later[y]):
-                    continue
-                d = _dice(inter[y], cx, later[y])
-                if d < threshold:
-                    continue
-                q = rec[x + 1 + y]
-                if p == q or group[p] == group[q]:
-                    continue
-                if ghas[p] and ghas[q] and gtoken[p] != gtoken[q]:
-                    continue
-                i = min(p, q)
-                j = max(p, q)
-                # a shared block before b needs both records to list a block before b
-                if (
-                    learlier[x]
-                    and learlier[x + 1 + y]
-                    and first_shared_block(rec_offsets, rec_blocks, i, j) < b
-                ):
-                    continue
-                out_left[base + found] = i
-                out_right[base + found] = j
-                out_dice[base + found] = d
-                found += 1
+            pn0 = px
+            while pn0 < panels:
+                # two panels per pass share each broadcast word of x; the last may be alone
+                two = pn0 + 1 < panels
+                acc0 = _lanes_zero()
+                acc1 = _lanes_zero()
+                if two:
+                    for k in range(words):
+                        word = local[px, k, lx]
+                        acc0 = _lanes_and_count(acc0, local, (pn0, k), word)
+                        acc1 = _lanes_and_count(acc1, local, (pn0 + 1, k), word)
+                else:
+                    for k in range(words):
+                        acc0 = _lanes_and_count(acc0, local, (pn0, k), local[px, k, lx])
+                hits = _lanes_hits(acc0, lcount, pn0, cx, low)
+                if two:
+                    hits |= _lanes_hits(acc1, lcount, pn0 + 1, cx, low) << LANES
+                while hits:
+                    t = _lowest_bit(hits)
+                    hits &= hits - 1
+                    pn = pn0 + t // LANES
+                    acc = acc0 if t < LANES else acc1
+                    t = t % LANES
+                    y = pn * LANES + t
+                    if y <= x or y >= m:
+                        continue
+                    cy = lcount[pn, t]
+                    d = _dice(_lanes_get(acc, t), cx, cy)
+                    if d < threshold:
+                        continue
+                    q = rec[y]
+                    if p == q or group[p] == group[q]:
+                        continue
+                    if ghas[p] and ghas[q] and gtoken[p] != gtoken[q]:
+                        continue
+                    i = min(p, q)
+                    j = max(p, q)
+                    # a shared block before b needs both records to list a block before b
+                    if (
+                        learlier[x]
+                        and learlier[y]
+                        and first_shared_block(rec_offsets, rec_blocks, i, j) < b
+                    ):
+                        continue
+                    out_left[base + found] = i
+                    out_right[base + found] = j
+                    out_dice[base + found] = d
+                    found += 1
+                pn0 += 2
         out_found[bi] = found
         out_compared[bi] = m * (m - 1) // 2
+
+
+@numba.njit(inline="always", **JIT)
+def _lowest_bit(mask: int) -> int:
+    """Index of the lowest set bit of a non-zero mask."""
+    t = 0
+    while not (mask >> t) & 1:
+        t += 1
+    return t
 
 
 @numba.njit(**JIT)
@@ -466,28 +498,90 @@ def split_oversize(
     starts = np.empty(nt * passes + 1, np.int64)
     starts[nt * passes] = per_pass * passes
     for ps in prange(passes):
-        pos = np.empty(64, np.int64)
+        _tile_pass(members, bits, nbits, ps, tile, seed, out, starts, 0)
+    return out, starts
+
+
+@numba.njit(**JIT)
+def _tile_pass(
+    members: np.ndarray,
+    bits: np.ndarray,
+    nbits: int,
+    ps: int,
+    tile: int,
+    seed: int,
+    out: np.ndarray,
+    starts: np.ndarray,
+    shift: int,
+) -> None:
+    """Pass ``ps`` of :func:`split_oversize` for one block: its tiles into ``out`` (the block's
+    output, pass after pass) and their starts, offset by ``shift``, into ``starts``."""
+    m = members.size
+    step = tile // 2
+    nt = tile_count(m, tile)
+    pos = np.empty(64, np.int64)
+    for s in range(64):
+        h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
+        pos[s] = np.int64(h % np.uint64(nbits))
+    keys = np.zeros(m, np.uint64)
+    for x in range(m):
+        r = members[x]
+        key = np.uint64(0)
         for s in range(64):
-            h = splitmix64(splitmix64(np.uint64(seed)) ^ np.uint64(ps * 64 + s))
-            pos[s] = np.int64(h % np.uint64(nbits))
-        keys = np.zeros(m, np.uint64)
-        for x in range(m):
-            r = members[x]
-            key = np.uint64(0)
-            for s in range(64):
-                word = bits[r, pos[s] >> 6]
-                bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
-                key = (key << np.uint64(1)) | bit
-            keys[x] = key
-        order = np.argsort(keys, kind="mergesort")
-        o = per_pass * ps
+            word = bits[r, pos[s] >> 6]
+            bit = (word >> np.uint64(pos[s] & 63)) & np.uint64(1)
+            key = (key << np.uint64(1)) | bit
+        keys[x] = key
+    order = np.argsort(keys, kind="mergesort")
+    o = 0
+    for t in range(nt):
+        o += min(t * step + tile, m) - t * step
+    o *= ps  # earlier passes fill the output before this one
+    for t in range(nt):
+        st = t * step
+        starts[ps * nt + t] = shift + o
+        for x in range(st, min(st + tile, m)):
+            out[o] = members[order[x]]
+            o += 1
+
+
+@numba.njit(**JIT_PARALLEL)
+def split_oversize_blocks(
+    owners: np.ndarray,
+    bounds: np.ndarray,
+    blocks: np.ndarray,
+    bits: np.ndarray,
+    nbits: int,
+    passes: int,
+    tile: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_oversize` of every block ``owners[bounds[b]:bounds[b + 1]]`` for ``b`` in
+    ``blocks``, in one call (blocks in parallel): the blocks' tiles one after the other, tile
+    starts counted from 0 and closed by the total. Thousands of oversize blocks (national lists,
+    where most birth dates pass ``max_block``) no longer cost a Python call each."""
+    nb = blocks.size
+    size = np.zeros(nb + 1, np.int64)
+    tiles = np.zeros(nb + 1, np.int64)
+    step = tile // 2
+    for i in range(nb):
+        m = bounds[blocks[i] + 1] - bounds[blocks[i]]
+        nt = tile_count(m, tile)
+        per_pass = 0
         for t in range(nt):
-            st = t * step
-            en = min(st + tile, m)
-            starts[ps * nt + t] = o
-            for x in range(st, en):
-                out[o] = members[order[x]]
-                o += 1
+            per_pass += min(t * step + tile, m) - t * step
+        size[i + 1] = size[i] + per_pass * passes
+        tiles[i + 1] = tiles[i] + nt * passes
+    out = np.empty(size[nb], np.int64)
+    starts = np.empty(tiles[nb] + 1, np.int64)
+    starts[tiles[nb]] = size[nb]
+    for i in prange(nb):
+        b = blocks[i]
+        for ps in range(passes):
+            _tile_pass(
+                owners[bounds[b] : bounds[b + 1]], bits, nbits, ps, tile, seed,
+                out[size[i] : size[i + 1]], starts[tiles[i] : tiles[i + 1]], size[i],
+            )  # fmt: skip
     return out, starts
 
 

@@ -213,6 +213,29 @@ def split_oversize(
     return np.array(out, dtype=np.int64), np.array(starts, dtype=np.int64)
 
 
+def split_oversize_blocks(
+    owners: np.ndarray,
+    bounds: np.ndarray,
+    blocks: np.ndarray,
+    bits: np.ndarray,
+    nbits: int,
+    passes: int,
+    tile: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``split_oversize`` of each listed block, tiles one block after the other."""
+    out: list[int] = []
+    starts: list[int] = []
+    for b in blocks.tolist():
+        got, tile_starts = split_oversize(
+            owners[bounds[b] : bounds[b + 1]], bits, nbits, passes, tile, seed
+        )
+        starts.extend((tile_starts[:-1] + len(out)).tolist())
+        out.extend(got.tolist())
+    starts.append(len(out))
+    return np.array(out, dtype=np.int64), np.array(starts, dtype=np.int64)
+
+
 def dense_labels(roots: np.ndarray) -> np.ndarray:
     """Labels ``0..c-1`` numbered by first appearance, from each record's root."""
     seen: dict[int, int] = {}

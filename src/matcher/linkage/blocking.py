@@ -123,23 +123,16 @@ def build_blocks(
     rec_blocks = np.repeat(np.arange(listed, dtype=np.int64), sizes[ordinary])[by_record]
     rec_offsets = np.r_[0, np.cumsum(np.bincount(members, minlength=n))].astype(np.int64)
 
-    member_parts, start_parts = [members], [starts]
-    shift = int(members.size)
-    for b in over if params.passes else ():
-        with threads_for(int(sizes[b]) * params.passes * params.tile):
-            tile_members, tile_starts = _kernels.split_oversize(
-                owners[bounds[b] : bounds[b + 1]],
-                bits,
-                nbits,
-                params.passes,
-                params.tile,
-                params.seed,
-            )
-        member_parts.append(tile_members)
-        start_parts.append(tile_starts[1:] + shift)
-        shift += int(tile_members.size)
-    all_members = np.concatenate(member_parts).astype(np.int64)
-    all_starts = np.concatenate(start_parts).astype(np.int64)
+    tile_members, tile_starts = np.zeros(0, np.int64), np.zeros(1, np.int64)
+    if params.passes and over.size:
+        tiled = int(sizes[over].sum())
+        with threads_for(tiled * params.passes * params.tile):
+            tile_members, tile_starts = _kernels.split_oversize_blocks(
+                owners, bounds, over.astype(np.int64), bits, nbits,
+                params.passes, params.tile, params.seed,
+            )  # fmt: skip
+    all_members = np.concatenate([members, tile_members]).astype(np.int64)
+    all_starts = np.concatenate([starts, tile_starts[1:] + members.size]).astype(np.int64)
     return Blocks(
         members=all_members,
         starts=all_starts,

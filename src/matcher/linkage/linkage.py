@@ -25,6 +25,7 @@ from matcher._numba_config import threads_for
 from matcher.errors import ConfigError, LinkageError
 from matcher.kernels import linkage as _kernels
 from matcher.linkage.blocking import BlockingParams, Blocks, build_blocks
+from matcher.linkage.budget import MemoryBudget, plan_chunk
 from matcher.linkage.cases import (
     STRENGTH_NAMES,
     cases_from_sorted,
@@ -38,6 +39,7 @@ from matcher.linkage.comparison import (
     random_pair_counts,
     scored_pairs,
 )
+from matcher.linkage.matches import PAIR_BYTES, MatchSet
 from matcher.linkage.model import MatchModel, fit_model, levels_of
 from matcher.steward.hashed_file import HashedFile, check_compatible, hashed_columns
 
@@ -53,8 +55,10 @@ DEFAULT_MATCH_PROBABILITY = 0.8
 MIN_EVIDENCE_POINTS = 3
 #: Random pairs compared to start the model's non-match frequencies.
 RANDOM_PAIRS = 200_000
-#: Pairs buffered per call of the block kernel (16 bytes each).
+#: Pairs buffered per call of the block kernel (``PAIR_BYTES`` each), when the budget allows.
 CHUNK_PAIRS = 1 << 22
+#: Share of the memory budget for the block kernel's pair buffers (the rest: the matches kept).
+BUFFER_SHARE = 0.25
 
 StageCallback = Callable[[str], None]
 
@@ -192,15 +196,19 @@ def fuzzy_matches(
     group: np.ndarray,
     gtoken: np.ndarray,
     ghas: np.ndarray,
+    budget: MemoryBudget | None = None,
 ) -> FuzzyMatches:
-    """Compare pairs inside blocks (chunk by chunk, bounded memory) and keep the matches.
+    """Compare pairs inside blocks (chunk by chunk, within the memory budget) and keep the matches.
 
     ``group``/``gtoken``/``ghas`` give each record's component and its identity token so pairs
     already joined, or never joinable, are skipped (see ``_kernels.block_pair_dice``).
+    ``budget`` defaults to :meth:`MemoryBudget.from_environment`; state that cannot fit in it
+    raises LinkageError (reason ``memory``) before it is allocated.
     """
     capacity = blocks.pair_capacity()
+    budget = budget or MemoryBudget.from_environment()
     with threads_for(int(capacity.sum())):
-        return _fuzzy_matches(blocks, bits, capacity, threshold, group, gtoken, ghas)
+        return _fuzzy_matches(blocks, bits, capacity, threshold, group, gtoken, ghas, budget)
 
 
 def _fuzzy_matches(
@@ -211,15 +219,19 @@ def _fuzzy_matches(
     group: np.ndarray,
     gtoken: np.ndarray,
     ghas: np.ndarray,
+    budget: MemoryBudget,
 ) -> FuzzyMatches:
     counts = _kernels.popcount_rows(bits)
     cum = np.cumsum(capacity)
     largest = int(capacity.max()) if capacity.size else 0
-    buf = max(CHUNK_PAIRS, largest)
+    buf = plan_chunk(
+        budget, PAIR_BYTES, share=BUFFER_SHARE, largest=largest, preferred=CHUNK_PAIRS,
+        what="the fuzzy pass's pair buffer (largest block)",
+    )  # fmt: skip
     out_left = np.empty(buf, np.int64)
     out_right = np.empty(buf, np.int64)
     out_dice = np.empty(buf, np.float64)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    found_pairs = MatchSet(int(bits.shape[0]), budget)
     compared = 0
     lo = 0
     while lo < blocks.count:
@@ -237,34 +249,11 @@ def _fuzzy_matches(
         total = int(found.sum())
         if total:
             take = np.repeat(offsets - (np.cumsum(found) - found), found) + np.arange(total)
-            parts.append((out_left[take], out_right[take], out_dice[take]))
+            found_pairs.add(out_left[take], out_right[take], out_dice[take])
         lo = hi
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return FuzzyMatches(left=empty, right=empty, dice=np.zeros(0), compared=compared)
-    left, right, dice = (np.concatenate(p) for p in zip(*parts, strict=True))
-    left, right, dice = _strongest_first(left, right, dice, int(bits.shape[0]))
+    del out_left, out_right, out_dice
+    left, right, dice = found_pairs.strongest_first()
     return FuzzyMatches(left=left, right=right, dice=dice, compared=compared)
-
-
-def _strongest_first(
-    left: np.ndarray, right: np.ndarray, dice: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Drop repeated pairs; order by decreasing Dice, then by (left, right).
-
-    Both sorts use the parallel token sort. Dice values are ratios ``2a / b`` with
-    ``b <= 16384``, so two different values differ by more than ``2**-32`` and
-    ``round(dice * 2**32)`` is an exact, order-keeping integer key.
-    """
-    pair = left.astype(np.uint64) * np.uint64(n + 1) + right.astype(np.uint64)
-    pair, index = _kernels.sort_tokens(pair, np.arange(pair.size, dtype=np.int64))
-    fresh = np.ones(pair.size, dtype=bool)
-    fresh[1:] = pair[1:] != pair[:-1]
-    index = index[fresh]
-    left, right, dice = left[index], right[index], dice[index]
-    weakness = np.uint64(2**33) - np.round(dice * 2.0**32).astype(np.uint64)
-    _, order = _kernels.sort_tokens(weakness, np.arange(weakness.size, dtype=np.int64))
-    return left[order], right[order], dice[order]
 
 
 @dataclass(frozen=True)
@@ -294,9 +283,12 @@ def link_arrays(
     fields: FieldArrays | None = None,
     match_probability: float = DEFAULT_MATCH_PROBABILITY,
     on_stage: StageCallback | None = None,
+    budget: MemoryBudget | None = None,
 ) -> ArrayLinkage:
     """Link records given as arrays: identity links, then name links, then fuzzy links, then
     (given the field-level evidence) links by the comparison model's match probability.
+
+    ``budget`` bounds the fuzzy pass's working memory (default: from the environment).
 
     Returns dense cluster labels in record order (a cluster is numbered by its first record).
     """
@@ -353,7 +345,7 @@ def link_arrays(
             stage("fuzzy comparisons")
             t = perf_counter()
             group, gtoken, ghas = components.component_tokens()
-            matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas)
+            matches = fuzzy_matches(blocks, arrays.bits, threshold, group, gtoken, ghas, budget)
             links["fuzzy_compared"] = matches.compared
             links["fuzzy_matched"] = int(matches.left.size)
             timings["fuzzy_compare_s"] = perf_counter() - t

@@ -64,9 +64,9 @@ def test_match_set_equals_distinct_sorted(
         if pairs:
             left, right = (np.array(side, np.int64) for side in zip(*pairs, strict=True))
             found.add(left, right, np.array(dice))
-    left, right, dice = found.strongest_first()
+    left, right, strongest = found.strongest_first()
     order = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))
-    assert list(zip(left.tolist(), right.tolist(), dice.tolist(), strict=True)) == [
+    assert list(zip(left.tolist(), right.tolist(), strongest.tolist(), strict=True)) == [
         (i, j, d) for (i, j), d in order
     ]
 

@@ -160,7 +160,12 @@ class FieldEncoder:
         word(p), initial(g))`` (surname_words), and the same with sound keys salted by the other
         sound key under ``K_field/sound``; a field whose other field is empty is salted with 0.
         One pass over the (g, p) pairs, one HMAC per distinct pair of the name table."""
-        g_off, g_idx, p_off, p_idx = names.given_off, names.given_idx, names.part_off, names.part_idx
+        g_off, g_idx, p_off, p_idx = (
+            names.given_off,
+            names.given_idx,
+            names.part_off,
+            names.part_idx,
+        )
         g_n, p_n = np.diff(g_off), np.diff(p_off)
         n = g_n.size
         width = MAX_GIVEN_NAMES * MAX_SURNAME_PARTS

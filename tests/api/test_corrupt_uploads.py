@@ -25,7 +25,7 @@ def _aborting_footer() -> bytes:
     that reads its column chunks' metadata (C++ std::terminate; found by the fuzzing below)."""
     refs = [f"ref{i:05d}" for i in range(300)]
     damaged = bytearray(hashed_bytes("r1", "skola", list(range(300)), refs=refs))
-    damaged[1961] ^= 64
+    damaged[1404] ^= 64  # the file layout of hashed file format 2
     return bytes(damaged)
 
 

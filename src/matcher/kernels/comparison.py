@@ -44,17 +44,6 @@ def pattern_code(id_level: int, date_level: int, given: int, surname: int) -> in
     return ((id_level * DATE_LEVELS + date_level) * NAME_LEVELS + given) * NAME_LEVELS + surname
 
 
-@njit(inline="always", **JIT)
-def _shared(
-    off: np.ndarray, values: np.ndarray, i: int, off2: np.ndarray, values2: np.ndarray, j: int
-) -> bool:
-    for x in range(off[i], off[i + 1]):
-        for y in range(off2[j], off2[j + 1]):
-            if values[x] == values2[y]:
-                return True
-    return False
-
-
 def _least_intersections(bar: float, bits: int) -> np.ndarray:
     """For each popcount total ``t`` of two filters, the least intersection ``a`` with
     ``2 * a / t >= bar`` (the Dice test as the twin computes it, in the same float arithmetic),

@@ -355,7 +355,10 @@ def _screen(
     cap = _SIMILAR_AT.size - 1
     for y in range(x + 1, m):
         overlap = ((sk0 & words[0, y]) | (sk1 & words[1, y])) != 0
-        agree = ((d0 == words[2, y]) + (d1 == words[3, y]) + (d2 == words[4, y])) * (kx * known[y])
+        # integer sums of the comparisons (bool + bool is a logical or in plain NumPy)
+        agree = (
+            np.int64(d0 == words[2, y]) + np.int64(d1 == words[3, y]) + np.int64(d2 == words[4, y])
+        ) * (kx * known[y])
         pts = (agree == 3) * 2 + ((agree >= 1) & (agree < 3)) * 1
         gi = (
             popcount64(words[5, x] & words[5, y])
